@@ -1,0 +1,8 @@
+/// The numbered SQL migrations, compiled into the binary (SwiftPM `embedInCode`), in order.
+/// Adding a migration: add `NNNN_name.sql` here, in Package.swift's resource list, and in
+/// `all` below. A test checks that the three agree with the directory.
+public enum EmbeddedMigrations {
+    public static let all: [(fileName: String, sql: [UInt8])] = [
+        ("0001_devices.sql", PackageResources._001_devices_sql),
+    ]
+}

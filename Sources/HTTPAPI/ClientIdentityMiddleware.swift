@@ -1,0 +1,71 @@
+import FacePayCore
+import Hummingbird
+import NIOCore
+import NIOSSL
+import Storage
+import SwiftASN1
+import X509
+
+/// Turns the TLS client certificate into a registered `Device`.
+///
+/// The TLS handshake has already checked that the certificate chains to the client CA (the server
+/// demands a certificate and trusts only that CA). Here: OU must be a role, CN a device registered
+/// with that same role and status `active`. The device row is read on every request, so a
+/// revocation takes effect on the device's next request without a restart.
+public struct ClientIdentityMiddleware: RouterMiddleware {
+    public typealias Context = FacePayRequestContext
+    let database: AppDatabase
+
+    public init(database: AppDatabase) { self.database = database }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.device = try await authenticate(channel: context.channel)
+        context.logger[metadataKey: "device"] = .string(context.device?.id ?? "-")
+        return try await next(request, context)
+    }
+
+    func authenticate(channel: any Channel) async throws -> Device {
+        guard let peer = try await channel.nioSSL_peerCertificate().get() else {
+            throw FacePayError(.unauthorized, code: "client_certificate_required", detail: "a client certificate is required")
+        }
+        let certificate: Certificate
+        do {
+            certificate = try Certificate(derEncoded: peer.toDERBytes())
+        } catch {
+            throw FacePayError(.forbidden, code: "unknown_device", detail: "client certificate cannot be parsed")
+        }
+        guard let deviceID = certificate.subjectAttribute(.RDNAttributeType.commonName) else {
+            throw FacePayError(.forbidden, code: "unknown_device", detail: "client certificate has no CN")
+        }
+        guard let device = try database.device(id: deviceID) else {
+            throw FacePayError(.forbidden, code: "unknown_device", detail: "device \(deviceID) is not registered")
+        }
+        guard device.status == .active else {
+            throw FacePayError(.forbidden, code: "device_revoked", detail: "device \(deviceID) is revoked")
+        }
+        let role = certificate.subjectAttribute(.RDNAttributeType.organizationalUnitName)
+        guard role == device.role.rawValue else {
+            throw FacePayError(.forbidden, code: "wrong_role",
+                               detail: "certificate role \(role ?? "none") does not match the registered role of \(deviceID)")
+        }
+        return device
+    }
+}
+
+/// Admits only devices of the given roles to a group of routes (403 `wrong_role` otherwise).
+public struct RequireRoleMiddleware: RouterMiddleware {
+    public typealias Context = FacePayRequestContext
+    let roles: Set<DeviceRole>
+
+    public init(_ roles: DeviceRole...) { self.roles = Set(roles) }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let device = try context.requireDevice()
+        guard roles.contains(device.role) else {
+            let allowed = roles.map(\.rawValue).sorted().joined(separator: ", ")
+            throw FacePayError(.forbidden, code: "wrong_role", detail: "this call is for \(allowed) devices, not \(device.role.rawValue)")
+        }
+        return try await next(request, context)
+    }
+}

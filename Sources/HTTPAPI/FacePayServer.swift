@@ -1,0 +1,109 @@
+import FacePayCore
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Builds the two listeners of `facepay serve` — the mutual-TLS API and the plain-HTTP ops
+/// endpoints — as Services for one ServiceGroup (which drains them on SIGTERM).
+public struct FacePayServer: Sendable {
+    public let api: any Service
+    public let ops: any Service
+    public let metrics: ServerMetrics
+    public let readiness: Readiness
+    /// Bound ports, known once each listener runs (port 0 picks a free one).
+    public let boundPorts: BoundPorts
+
+    public init(settings: ServerSettings, database: AppDatabase, logger: Logger) throws {
+        let metrics = ServerMetrics()
+        let readiness = Readiness()
+        let boundPorts = BoundPorts()
+        let tls = try Self.tlsConfiguration(settings)
+
+        let router = Router(context: FacePayRequestContext.self)
+        router.add(middleware: RouteMetricsMiddleware(metrics: metrics))
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: BodyLimitMiddleware(bodyBytesMax: settings.limits.bodyBytesMax))
+        router.add(middleware: ClientIdentityMiddleware(database: database))
+        let v1 = router.group("v1")
+        IdentityRoutes().register(on: v1)
+
+        let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
+        api = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(settings.apiHost, port: settings.apiPort), serverName: "facepay"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.apiPort
+                boundPorts.set(api: port)
+                readiness.markListening()
+                apiLogger.notice("API listening (mutual TLS)", metadata: ["address": "\(settings.apiHost):\(port)"])
+            },
+            logger: apiLogger)
+
+        let opsLogger = { var copy = logger; copy[metadataKey: "listener"] = "ops"; return copy }()
+        ops = Application(
+            router: OpsRoutes(database: database, metrics: metrics, readiness: readiness).router(),
+            configuration: .init(address: .hostname(settings.opsHost, port: settings.opsPort), serverName: "facepay-ops"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.opsPort
+                boundPorts.set(ops: port)
+                opsLogger.notice("ops listening (HTTP)", metadata: ["address": "\(settings.opsHost):\(port)"])
+            },
+            logger: opsLogger)
+        self.metrics = metrics
+        self.readiness = readiness
+        self.boundPorts = boundPorts
+    }
+
+    /// Server TLS that demands a client certificate chaining to the client CA. Hostname checks
+    /// do not apply to clients; identity comes from OU/CN in `ClientIdentityMiddleware`.
+    static func tlsConfiguration(_ settings: ServerSettings) throws -> TLSConfiguration {
+        func load<T>(_ what: String, _ path: String, _ make: () throws -> T) throws -> T {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw FacePayError(.badRequest, code: "tls_file_missing", detail: "\(what) not found or unreadable: \(path)")
+            }
+            do { return try make() } catch {
+                throw FacePayError(.badRequest, code: "tls_file_invalid", detail: "\(what) at \(path) is not valid PEM: \(error)")
+            }
+        }
+        let chain = try load("server certificate", settings.serverCertificatePath) { try NIOSSLCertificate.fromPEMFile(settings.serverCertificatePath) }
+        let key = try load("server key", settings.serverKeyPath) { try NIOSSLPrivateKey(file: settings.serverKeyPath, format: .pem) }
+        let clientCA = try load("client CA", settings.clientCAPath) { try NIOSSLCertificate.fromPEMFile(settings.clientCAPath) }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = .noHostnameVerification
+        configuration.trustRoots = .certificates(clientCA)
+        return configuration
+    }
+}
+
+/// The ports the listeners actually bound, for logs, tests and the printed curl line.
+public final class BoundPorts: Sendable {
+    private let state = Mutex<(api: Int?, ops: Int?)>((nil, nil))
+
+    public init() {}
+
+    func set(api port: Int) { state.withLock { $0.api = port } }
+    func set(ops port: Int) { state.withLock { $0.ops = port } }
+
+    public var api: Int? { state.withLock { $0.api } }
+    public var ops: Int? { state.withLock { $0.ops } }
+
+    /// Waits (polling briefly) until both listeners are bound, or the timeout passes.
+    public func waitUntilBound(timeout: Duration = .seconds(30)) async throws -> (api: Int, ops: Int) {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let api, let ops { return (api, ops) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw FacePayError(.unavailable, code: "listen_timeout", detail: "listeners did not bind within \(timeout)")
+    }
+}

@@ -1,0 +1,62 @@
+import FacePayCore
+import Foundation
+import GRDB
+
+extension AppDatabase {
+    /// Registers a device. Device ids are what certificates carry in their CN: 1–64 characters of
+    /// letters, digits, '-', '_' and '.'.
+    public func addDevice(_ device: Device) throws {
+        try Self.validateDeviceID(device.id)
+        guard (device.role == .terminal) == (device.merchantID != nil) else {
+            throw FacePayError(.badRequest, code: "invalid_device",
+                               detail: device.role == .terminal ? "a terminal needs a merchant id" : "only terminals have a merchant id")
+        }
+        do {
+            try pool.write { db in try device.insert(db) }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw FacePayError(.conflict, code: "device_exists", detail: "device \(device.id) is already registered")
+        }
+    }
+
+    /// Registers the device unless a device with that id exists; returns whether it was added.
+    @discardableResult
+    public func addDeviceIfAbsent(_ device: Device) throws -> Bool {
+        try pool.write { db in
+            guard try Device.fetchOne(db, key: device.id) == nil else { return false }
+            try device.insert(db)
+            return true
+        }
+    }
+
+    public func device(id: String) throws -> Device? {
+        try pool.read { db in try Device.fetchOne(db, key: id) }
+    }
+
+    public func listDevices() throws -> [Device] {
+        try pool.read { db in try Device.order(Column("id")).fetchAll(db) }
+    }
+
+    /// Revokes a device; its next request is refused (the identity check reads this table on
+    /// every request, so no restart is needed).
+    public func revokeDevice(id: String, now: Date) throws {
+        try pool.write { db in
+            guard var device = try Device.fetchOne(db, key: id) else {
+                throw FacePayError(.notFound, code: "unknown_device", detail: "no device \(id)")
+            }
+            guard device.status == .active else { return }
+            device.status = .revoked
+            device.revokedAt = now.rfc3339
+            try device.update(db)
+        }
+    }
+
+    public static func validateDeviceID(_ id: String) throws {
+        let allowed = id.utf8.allSatisfy { byte in
+            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95 || byte == 46
+        }
+        guard !id.isEmpty, id.utf8.count <= 64, allowed else {
+            throw FacePayError(.badRequest, code: "invalid_device",
+                               detail: "device id must be 1-64 characters of letters, digits, '-', '_' or '.'")
+        }
+    }
+}

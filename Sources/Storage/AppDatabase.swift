@@ -1,0 +1,58 @@
+import FacePayCore
+import Foundation
+import GRDB
+import Logging
+
+/// The one SQLite database of the process (CONVENTIONS: one `DatabasePool` per process).
+///
+/// Opened in WAL mode with `synchronous=FULL`, foreign keys on and `secure_delete` on, so an
+/// acknowledged write survives power loss and erased biometric rows are overwritten. Methods are
+/// named for what they do; each `write {}` is one SQLite transaction.
+public struct AppDatabase: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    public static func open(path: String, logger: Logger = Logger(label: "facepay.storage"),
+                            migrations: [Migration] = Migration.embedded) throws -> AppDatabase {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        configuration.label = "facepay"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw FacePayError(.unavailable, code: "database_unavailable",
+                               detail: "cannot open database at \(path): \(error)")
+        }
+        // GRDB's DatabasePool sets the writer to synchronous=NORMAL after prepareDatabase (a
+        // sensible default for apps, wrong for a ledger): set FULL again and check that it held.
+        try pool.barrierWriteWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let database = AppDatabase(pool: pool, path: path)
+        let level = try database.writerSynchronousLevel()
+        guard level == 2 else {
+            throw FacePayError(.internalFailure, code: "database_not_durable",
+                               detail: "writer synchronous level is \(level), expected 2 (FULL)")
+        }
+        let applied = try MigrationRunner(migrations: migrations).migrate(pool, now: Date())
+        for name in applied { logger.info("applied migration", metadata: ["migration": .string(name)]) }
+        return database
+    }
+
+    /// `PRAGMA synchronous` as the writer connection sees it (2 = FULL).
+    public func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// True when the database answers a trivial read: `/readyz`.
+    public func isReady() -> Bool {
+        (try? pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+}

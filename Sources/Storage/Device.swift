@@ -1,0 +1,43 @@
+import FacePayCore
+import Foundation
+import GRDB
+
+/// Who a client certificate may be: the certificate's OU.
+public enum DeviceRole: String, Sendable, Codable, CaseIterable {
+    case terminal, kiosk, auditor
+}
+
+public enum DeviceStatus: String, Sendable, Codable {
+    case active, revoked
+}
+
+/// A registered device (row of `devices`). The certificate's CN is `id`.
+public struct Device: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "devices"
+
+    public var id: String
+    public var role: DeviceRole
+    public var merchantID: String?
+    public var status: DeviceStatus
+    public var signingPublicKey: Data?
+    public var createdAt: String
+    public var revokedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, role, status
+        case merchantID = "merchant_id"
+        case signingPublicKey = "signing_public_key"
+        case createdAt = "created_at"
+        case revokedAt = "revoked_at"
+    }
+
+    public init(id: String, role: DeviceRole, merchantID: String?, signingPublicKey: Data? = nil, createdAt: Date) {
+        self.id = id
+        self.role = role
+        self.merchantID = merchantID
+        self.status = .active
+        self.signingPublicKey = signingPublicKey
+        self.createdAt = createdAt.rfc3339
+        self.revokedAt = nil
+    }
+}

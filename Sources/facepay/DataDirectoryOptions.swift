@@ -1,0 +1,22 @@
+import ArgumentParser
+import FacePayCore
+import Foundation
+import Logging
+import Storage
+
+/// `--data-dir DIR` (env FACEPAY_DATA_DIR, default ./facepay-data), shared by every command.
+struct DataDirectoryOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory (env FACEPAY_DATA_DIR; default ./facepay-data).")
+    var dataDir: String?
+
+    var directory: DataDirectory {
+        DataDirectory(path: dataDir ?? ProcessInfo.processInfo.environment[DataDirectory.environmentVariable] ?? DataDirectory.defaultPath)
+    }
+
+    /// Opens the data directory's database (creating both if needed) and applies migrations.
+    func openDatabase(logger: Logger = Logger(label: "facepay")) throws -> AppDatabase {
+        let directory = directory
+        try directory.create()
+        return try AppDatabase.open(path: directory.databasePath, logger: logger)
+    }
+}

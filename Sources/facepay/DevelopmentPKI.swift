@@ -1,0 +1,54 @@
+import FacePayCore
+import Foundation
+import HTTPAPI
+import Storage
+
+/// The development PKI of `facepay serve` with no flags: a CA, a server certificate for
+/// localhost/127.0.0.1/::1 and client certificates for one terminal, one kiosk and one auditor,
+/// all registered. Made once; a second start reuses what exists. Never used with --production.
+enum DevelopmentPKI {
+    struct DevelopmentDevice {
+        let id: String
+        let role: DeviceRole
+        let merchantID: String?
+    }
+
+    static let devices = [
+        DevelopmentDevice(id: "T-DEV-1", role: .terminal, merchantID: "M-DEV"),
+        DevelopmentDevice(id: "K-DEV-1", role: .kiosk, merchantID: nil),
+        DevelopmentDevice(id: "A-DEV-1", role: .auditor, merchantID: nil),
+    ]
+
+    /// Creates whatever is missing; returns the names of files it wrote.
+    @discardableResult
+    static func ensure(in directory: DataDirectory, database: AppDatabase, now: Date = Date()) throws -> [String] {
+        let fileManager = FileManager.default
+        var written: [String] = []
+        let authority: CertificateAuthority
+        if fileManager.fileExists(atPath: directory.caCertificatePath) {
+            authority = try CertificateAuthority.load(certificatePath: directory.caCertificatePath, keyPath: directory.caKeyPath)
+        } else {
+            authority = try CertificateAuthority.create(now: now)
+            try fileManager.createDirectory(at: directory.pkiDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try Data(authority.privateKeyPEM().utf8).write(to: URL(fileURLWithPath: directory.caKeyPath), options: .atomic)
+            try fileManager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.caKeyPath)
+            try Data(authority.certificatePEM().utf8).write(to: URL(fileURLWithPath: directory.caCertificatePath), options: .atomic)
+            written.append("ca.pem")
+        }
+        if !fileManager.fileExists(atPath: directory.serverCertificatePath) {
+            let server = try authority.issueServerCertificate(
+                dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1], [UInt8](repeating: 0, count: 15) + [1]], now: now)
+            try server.write(to: directory.pkiDirectory, baseName: "server")
+            written.append("server.pem")
+        }
+        for device in devices {
+            if !fileManager.fileExists(atPath: directory.deviceCertificatePath(device.id)) {
+                let issued = try authority.issueDeviceCertificate(deviceID: device.id, role: device.role.rawValue, now: now)
+                try issued.write(to: directory.pkiDirectory, baseName: device.id)
+                written.append("\(device.id).pem")
+            }
+            try database.addDeviceIfAbsent(Device(id: device.id, role: device.role, merchantID: device.merchantID, createdAt: now))
+        }
+        return written
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import FacePayCore
+import Foundation
+import Storage
+
+/// `facepay devices add|list|revoke`: the registry that client certificates are checked against.
+struct DevicesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devices", abstract: "Register, list and revoke devices.",
+        subcommands: [Add.self, List.self, Revoke.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a device (its certificate's CN is the id, OU the role).")
+        @OptionGroup var data: DataDirectoryOptions
+        @Option(help: "terminal, kiosk or auditor.") var role: String
+        @Option(help: "Device id (the certificate CN).") var id: String
+        @Option(help: "Merchant id (terminals only).") var merchant: String?
+
+        func run() throws {
+            guard let role = DeviceRole(rawValue: role) else {
+                throw ValidationError("--role must be terminal, kiosk or auditor")
+            }
+            let database = try CommandErrors.run { try data.openDatabase() }
+            try CommandErrors.run {
+                try database.addDevice(Device(id: id, role: role, merchantID: merchant, createdAt: Date()))
+            }
+            print("registered \(role.rawValue) \(id)\(merchant.map { " of merchant \($0)" } ?? "")")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List registered devices.")
+        @OptionGroup var data: DataDirectoryOptions
+
+        func run() throws {
+            let database = try CommandErrors.run { try data.openDatabase() }
+            let devices = try CommandErrors.run { try database.listDevices() }
+            print("id".padding(toLength: 20, withPad: " ", startingAt: 0) + "role      merchant    status   signing-key")
+            for device in devices {
+                print(device.id.padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + device.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                      + (device.merchantID ?? "-").padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + device.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + (device.signingPublicKey == nil ? "no" : "yes"))
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a device; its next request is refused.")
+        @OptionGroup var data: DataDirectoryOptions
+        @Argument(help: "Device id.") var id: String
+
+        func run() throws {
+            let database = try CommandErrors.run { try data.openDatabase() }
+            try CommandErrors.run { try database.revokeDevice(id: id, now: Date()) }
+            print("revoked \(id)")
+        }
+    }
+}

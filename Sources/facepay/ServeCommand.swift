@@ -1,0 +1,104 @@
+import ArgumentParser
+import FacePayCore
+import Foundation
+import HTTPAPI
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// `facepay serve`: with no flags a working development server (data directory, development PKI,
+/// registered devices); with `--production` nothing is generated and every TLS path must be given.
+/// Every flag has a FACEPAY_* environment variable; the flag wins.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the mutual-TLS API and the ops listener.")
+
+    @OptionGroup var data: DataDirectoryOptions
+
+    @Option(help: "API address HOST:PORT (env FACEPAY_LISTEN; default 127.0.0.1:8443; port 0 picks one).")
+    var listen: String?
+
+    @Option(help: "Ops address HOST:PORT for /healthz /readyz /metrics (env FACEPAY_OPS_LISTEN; default 127.0.0.1:9090).")
+    var opsListen: String?
+
+    @Flag(help: "Production mode: generate nothing; TLS files must be given (env FACEPAY_PRODUCTION=1).")
+    var production = false
+
+    @Option(help: "Server certificate chain PEM (env FACEPAY_TLS_CERT).")
+    var tlsCert: String?
+
+    @Option(help: "Server private key PEM (env FACEPAY_TLS_KEY).")
+    var tlsKey: String?
+
+    @Option(help: "CA that client certificates must chain to, PEM (env FACEPAY_CLIENT_CA).")
+    var clientCA: String?
+
+    @Option(help: "Largest request body in bytes (env FACEPAY_BODY_BYTES_MAX; default 1048576).")
+    var bodyBytesMax: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (env FACEPAY_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = LogSetup.bootstrap(level: logLevel ?? environment["FACEPAY_LOG_LEVEL"])
+        let isProduction = production || ["1", "true", "yes"].contains(environment["FACEPAY_PRODUCTION"]?.lowercased() ?? "")
+        let directory = data.directory
+
+        do {
+            let database = try data.openDatabase(logger: logger)
+            var settings: ServerSettings
+            if isProduction {
+                func required(_ flag: String?, _ variable: String, _ what: String) throws -> String {
+                    guard let value = flag ?? environment[variable], !value.isEmpty else {
+                        throw FacePayError(.badRequest, code: "missing_setting",
+                                           detail: "--production needs the \(what): pass --\(variable.dropFirst(8).lowercased().replacingOccurrences(of: "_", with: "-")) or set \(variable)")
+                    }
+                    return value
+                }
+                settings = ServerSettings(
+                    serverCertificatePath: try required(tlsCert, "FACEPAY_TLS_CERT", "server certificate"),
+                    serverKeyPath: try required(tlsKey, "FACEPAY_TLS_KEY", "server key"),
+                    clientCAPath: try required(clientCA, "FACEPAY_CLIENT_CA", "client CA"))
+            } else {
+                let written = try DevelopmentPKI.ensure(in: directory, database: database)
+                if !written.isEmpty {
+                    logger.notice("development PKI created", metadata: ["directory": .string(directory.pkiDirectory.path), "files": .string(written.joined(separator: " "))])
+                }
+                settings = ServerSettings(
+                    serverCertificatePath: tlsCert ?? environment["FACEPAY_TLS_CERT"] ?? directory.serverCertificatePath,
+                    serverKeyPath: tlsKey ?? environment["FACEPAY_TLS_KEY"] ?? directory.serverKeyPath,
+                    clientCAPath: clientCA ?? environment["FACEPAY_CLIENT_CA"] ?? directory.caCertificatePath)
+            }
+            (settings.apiHost, settings.apiPort) = try ServerSettings.parseAddress(listen ?? environment["FACEPAY_LISTEN"] ?? "127.0.0.1:8443")
+            (settings.opsHost, settings.opsPort) = try ServerSettings.parseAddress(opsListen ?? environment["FACEPAY_OPS_LISTEN"] ?? "127.0.0.1:9090")
+            if let limit = bodyBytesMax ?? environment["FACEPAY_BODY_BYTES_MAX"].flatMap(Int.init) {
+                guard limit > 0 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "body limit must be positive") }
+                settings.limits.bodyBytesMax = limit
+            }
+
+            let server = try FacePayServer(settings: settings, database: database, logger: logger)
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: server.ops), .init(service: server.api)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let ports = try await server.boundPorts.waitUntilBound()
+                if !isProduction {
+                    // Write straight to fd 1 so the line is out at once even when stdout is a pipe.
+                    FileHandle.standardOutput.write(Data((Self.curlLine(directory: directory, host: settings.apiHost, port: ports.api) + "\n").utf8))
+                }
+                try await tasks.waitForAll()
+            }
+        } catch let error as FacePayError {
+            logger.critical("cannot start", metadata: ["code": .string(error.code)])
+            throw ValidationError(error.detail)
+        }
+    }
+
+    /// The ready-to-paste call of `GET /v1/me` as the development terminal.
+    static func curlLine(directory: DataDirectory, host: String, port: Int) -> String {
+        let urlHost = host.contains(":") ? "[\(host)]" : (host == "0.0.0.0" ? "127.0.0.1" : host)
+        return "curl --cacert \(directory.caCertificatePath) --cert \(directory.deviceCertificatePath("T-DEV-1")) --key \(directory.deviceKeyPath("T-DEV-1")) https://\(urlHost):\(port)/v1/me"
+    }
+}
