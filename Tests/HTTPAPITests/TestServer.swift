@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import FacePayCore
+import Foundation
+import HTTPAPI
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import ServiceLifecycle
+import Storage
+import X509
+
+/// A live FacePay server on port 0 over a real SQLite file in a temporary directory, with
+/// certificates minted in memory by a real CA; and clients that present real client
+/// certificates over real TLS.
+struct TestServer {
+    let directory: URL
+    let database: AppDatabase
+    let authority: CertificateAuthority
+    let apiPort: Int
+    let opsPort: Int
+    let metrics: ServerMetrics
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("facepay-test-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs `body` against a started server, then shuts it down gracefully (even on failure).
+    static func with(bodyBytesMax: Int? = nil, _ body: @Sendable (TestServer) async throws -> Void) async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let database = try AppDatabase.open(path: directory.appendingPathComponent("facepay.sqlite").path, logger: logger)
+        let authority = try CertificateAuthority.create(commonName: "Test CA")
+        let serverCertificate = try authority.issueServerCertificate(dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]])
+        try serverCertificate.write(to: directory, baseName: "server")
+        let caPath = directory.appendingPathComponent("ca.pem")
+        try Data(authority.certificatePEM().utf8).write(to: caPath)
+
+        var settings = ServerSettings(
+            serverCertificatePath: directory.appendingPathComponent("server.pem").path,
+            serverKeyPath: directory.appendingPathComponent("server.key").path,
+            clientCAPath: caPath.path)
+        settings.apiPort = 0
+        settings.opsPort = 0
+        if let bodyBytesMax { settings.limits.bodyBytesMax = bodyBytesMax }
+        let server = try FacePayServer(settings: settings, database: database, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server.ops), .init(service: server.api)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var failure: (any Error)?
+            do {
+                let ports = try await server.boundPorts.waitUntilBound()
+                try await body(TestServer(directory: directory, database: database, authority: authority,
+                                          apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics))
+            } catch {
+                failure = error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            if let failure { throw failure }
+        }
+    }
+
+    /// Registers a device and returns a client presenting its certificate.
+    func registerDevice(_ id: String, role: DeviceRole, merchantID: String? = nil) throws -> TestClient {
+        try database.addDevice(Device(id: id, role: role, merchantID: merchantID, createdAt: Date()))
+        return try client(certificateFor: id, role: role.rawValue)
+    }
+
+    /// A client with a certificate from this server's CA (whatever the database says of it).
+    func client(certificateFor deviceID: String, role: String, authority: CertificateAuthority? = nil) throws -> TestClient {
+        let issued = try (authority ?? self.authority).issueDeviceCertificate(deviceID: deviceID, role: role)
+        return try TestClient(port: apiPort, trusting: self.authority, certificate: issued)
+    }
+
+    /// A client that presents no certificate at all.
+    func anonymousClient() throws -> TestClient {
+        try TestClient(port: apiPort, trusting: authority, certificate: nil)
+    }
+}
+
+/// An HTTPS client over AsyncHTTPClient with an optional client certificate.
+struct TestClient {
+    let port: Int
+    let http: HTTPClient
+
+    init(port: Int, trusting authority: CertificateAuthority, certificate: IssuedCertificate?) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(authority.certificatePEM().utf8), format: .pem)])
+        if let certificate {
+            tls.certificateChain = [.certificate(try NIOSSLCertificate(bytes: Array(certificate.certificatePEM().utf8), format: .pem))]
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM().utf8), format: .pem))
+        }
+        self.port = port
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+    }
+
+    struct Reply {
+        let status: Int
+        let contentType: String?
+        let body: Data
+
+        func json() throws -> [String: Any] {
+            (try JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
+        }
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [(String, String)] = []) async throws -> Reply {
+        var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return Reply(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
+                     body: Data(buffer: bytes))
+    }
+
+    func shutdown() async throws { try await http.shutdown() }
+}
+
+/// Runs `body` with a client and always shuts the client down.
+@discardableResult
+func using<T>(_ client: TestClient, _ body: (TestClient) async throws -> T) async throws -> T {
+    do {
+        let result = try await body(client)
+        try await client.shutdown()
+        return result
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+}
