@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+@Suite("production mode with the openssl PKI of Deploy/pki")
+struct ProductionPKITests {
+    @Test("certificates made by Deploy/pki/make-pki.sh serve a registered device; nothing is generated")
+    func runbookCertificates() async throws {
+        let binary = try FacePayBinary.locate()
+        let directory = try FacePayBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = root.appendingPathComponent("Deploy/pki/make-pki.sh").path
+        for step in ["ca pki", "server pki localhost 127.0.0.1", "device pki terminal T-PROD-1"] {
+            let result = try await shell("bash \(script) \(step) >/dev/null 2>&1", in: directory)
+            #expect(result.status == 0, "make-pki.sh \(step) failed")
+        }
+        let data = directory.appendingPathComponent("data").path
+        #expect(try await binary.run(["devices", "add", "--data-dir", data, "--role", "terminal", "--id", "T-PROD-1", "--merchant", "M-1"], in: directory).status == 0)
+
+        let server = try binary.start(["serve", "--production", "--data-dir", data, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory, environment: [
+            "FACEPAY_TLS_CERT": "pki/server.pem", "FACEPAY_TLS_KEY": "pki/server.key", "FACEPAY_CLIENT_CA": "pki/device-ca.pem",
+        ])
+        defer { server.killIfRunning() }
+        // Production prints no curl line; find the bound port in the log.
+        var port: String?
+        let deadline = ContinuousClock.now + .seconds(60)
+        while port == nil, ContinuousClock.now < deadline, server.process.isRunning {
+            if let range = server.stderr.range(of: #"address=127\.0\.0\.1:(\d+) listener=api"#, options: .regularExpression) {
+                port = server.stderr[range].split(separator: ":").last?.split(separator: " ").first.map(String.init)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let apiPort = try #require(port, "no API port in the log: \(server.stderr)")
+        let reply = try await shell("curl --silent --cacert pki/device-ca.pem --cert pki/T-PROD-1.pem --key pki/T-PROD-1.key https://127.0.0.1:\(apiPort)/v1/me", in: directory)
+        #expect(reply.stdout.contains(#""device_id":"T-PROD-1""#))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("data/pki").path), "production mode generated a PKI")
+        server.terminate()
+        #expect(try await server.waitForExit() == 0)
+    }
+}
