@@ -37,6 +37,7 @@ let package = Package(
             name: "FacePayMigrations", path: "Migrations",
             resources: [
                 .embedInCode("0001_devices.sql"),
+                .embedInCode("0003_customers.sql"),
             ],
             swiftSettings: strict),
         .target(name: "Biometrics", dependencies: ["FacePayCore"], swiftSettings: strict),
@@ -75,6 +76,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The OpenAPI 3.1 document of v1, compiled in and served at /openapi.json.
+            resources: [.embedInCode("openapi.json")],
             swiftSettings: strict),
         .target(
             name: "Simulator",

@@ -4,5 +4,6 @@
 public enum EmbeddedMigrations {
     public static let all: [(fileName: String, sql: [UInt8])] = [
         ("0001_devices.sql", PackageResources._001_devices_sql),
+        ("0003_customers.sql", PackageResources._003_customers_sql),
     ]
 }

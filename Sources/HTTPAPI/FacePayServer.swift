@@ -31,8 +31,7 @@ public struct FacePayServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: BodyLimitMiddleware(bodyBytesMax: settings.limits.bodyBytesMax))
         router.add(middleware: ClientIdentityMiddleware(database: database))
-        let v1 = router.group("v1")
-        IdentityRoutes().register(on: v1)
+        IdentityRoutes().register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(

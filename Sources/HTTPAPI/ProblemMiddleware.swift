@@ -47,7 +47,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case 413: "body_too_large"
         case 415: "unsupported_media_type"
         case 429: "too_many_requests"
-        case 503: "unavailable"
+        case 503: "overloaded"
         default: status.code >= 500 ? "internal_error" : "http_\(status.code)"
         }
     }

@@ -11,5 +11,6 @@ struct FacePayCommand: AsyncParsableCommand {
             MigrateCommand.self,
             DevicesCommand.self,
             PKICommand.self,
+            KeysCommand.self,
         ])
 }

@@ -58,3 +58,22 @@ struct EdgeTests {
         }
     }
 }
+
+@Suite("the OpenAPI document")
+struct OpenAPIDocumentTests {
+    @Test("GET /openapi.json serves the committed OpenAPI 3.1 document, which describes /v1/me")
+    func served() async throws {
+        try await TestServer.with { server in
+            try await using(try server.registerDevice("K-1", role: .kiosk)) { client in
+                let reply = try await client.send(.GET, "/openapi.json")
+                #expect(reply.status == 200)
+                let document = try reply.json()
+                #expect(document["openapi"] as? String == "3.1.0")
+                let paths = try #require(document["paths"] as? [String: Any])
+                #expect(paths["/v1/me"] != nil)
+                let identity = try await client.send(.GET, "/v1/me").json()
+                #expect(identity.keys.contains("merchant_id"), "merchant_id is null, not absent, for a kiosk")
+            }
+        }
+    }
+}

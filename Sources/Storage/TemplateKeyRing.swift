@@ -1,0 +1,113 @@
+import Crypto
+import FacePayCore
+import Foundation
+
+/// The AES-256-GCM keys that seal face templates at rest.
+///
+/// Key file format (`template.key` in the data directory, or the file named by
+/// FACEPAY_TEMPLATE_KEY_FILE): one key per line, `<key-id> <base64 of 32 bytes>`; `#` starts a
+/// comment. Every key decrypts; the **last** key encrypts. The key id is stored on every template
+/// row, so `facepay keys rotate` appends a key and re-seals each row, and old keys can be
+/// removed once no row names them. FACEPAY_TEMPLATE_KEY (`<key-id> <base64>`) may supply the
+/// current key instead of a file (it is then the last key).
+public struct TemplateKeyRing: Sendable {
+    public struct Key: Sendable {
+        public let id: String
+        let bytes: Data
+    }
+
+    public let keys: [Key]
+
+    public var current: Key {
+        guard let last = keys.last else { preconditionFailure("key ring is never empty") }
+        return last
+    }
+
+    public init(keys: [Key]) throws {
+        guard !keys.isEmpty else {
+            throw FacePayError(.internalFailure, code: "template_key_missing", detail: "no template key configured")
+        }
+        guard Set(keys.map(\.id)).count == keys.count else {
+            throw FacePayError(.internalFailure, code: "template_key_invalid", detail: "duplicate template key id")
+        }
+        self.keys = keys
+    }
+
+    /// Parses the key file format above.
+    public static func parse(_ text: String, source: String) throws -> TemplateKeyRing {
+        var keys: [Key] = []
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) ?? ""
+            if line.isEmpty { continue }
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count == 2, let bytes = Data(base64Encoded: String(parts[1])), bytes.count == 32,
+                  parts[0].utf8.count <= 32, parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw FacePayError(.internalFailure, code: "template_key_invalid",
+                                   detail: "\(source) line \(index + 1): expected '<key-id> <base64 of 32 bytes>'")
+            }
+            keys.append(Key(id: String(parts[0]), bytes: bytes))
+        }
+        return try TemplateKeyRing(keys: keys)
+    }
+
+    /// A new random key line (`<id> <base64>`), ids `k<yyyymmdd>-<random>`.
+    public static func newKeyLine(now: Date) -> String {
+        let key = SymmetricKey(size: .bits256)
+        let bytes = key.withUnsafeBytes { Data($0) }
+        let stamp = now.rfc3339.prefix(10).replacingOccurrences(of: "-", with: "")
+        let suffix = Identifier.make(.request).suffix(6)
+        return "k\(stamp)-\(suffix) \(bytes.base64EncodedString())"
+    }
+
+    /// Loads the ring from the environment or the key file; in development mode (`createIfMissing`)
+    /// a missing file is created with one fresh key (mode 0600).
+    public static func load(path: String, environment: [String: String], createIfMissing: Bool, now: Date = Date()) throws -> TemplateKeyRing {
+        let filePath = environment["FACEPAY_TEMPLATE_KEY_FILE"] ?? path
+        var text = ""
+        if FileManager.default.fileExists(atPath: filePath) {
+            do { text = try String(contentsOfFile: filePath, encoding: .utf8) } catch {
+                throw FacePayError(.internalFailure, code: "template_key_unreadable", detail: "cannot read template keys at \(filePath)")
+            }
+        } else if createIfMissing && environment["FACEPAY_TEMPLATE_KEY"] == nil {
+            text = "# FacePay template keys: '<key-id> <base64 32 bytes>' per line; the last one encrypts.\n" + newKeyLine(now: now) + "\n"
+            _ = FileManager.default.createFile(atPath: filePath, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        }
+        if let fromEnvironment = environment["FACEPAY_TEMPLATE_KEY"] {
+            text += "\n" + fromEnvironment
+        }
+        return try parse(text, source: filePath)
+    }
+
+    /// Seals a template: AES-256-GCM, a fresh 96-bit nonce, the row's identity as associated
+    /// data so a sealed template cannot be moved to another customer or model.
+    public func seal(_ values: [Float], customerID: String, model: String) throws -> (keyID: String, sealed: Data) {
+        var plaintext = Data(capacity: values.count * 4)
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { plaintext.append(contentsOf: $0) } }
+        let key = current
+        let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key.bytes), authenticating: Data("\(customerID)|\(model)".utf8))
+        guard let combined = box.combined else { preconditionFailure("96-bit nonce always yields a combined box") }
+        return (key.id, combined)
+    }
+
+    /// Opens a sealed template; fails if the key is unknown or the row was tampered with.
+    public func open(_ sealed: Data, keyID: String, customerID: String, model: String) throws -> [Float] {
+        guard let key = keys.first(where: { $0.id == keyID }) else {
+            throw FacePayError(.internalFailure, code: "template_key_missing", detail: "no template key with id \(keyID)")
+        }
+        let plaintext: Data
+        do {
+            plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: SymmetricKey(data: key.bytes),
+                                         authenticating: Data("\(customerID)|\(model)".utf8))
+        } catch {
+            throw FacePayError(.internalFailure, code: "template_corrupt", detail: "template of \(customerID) does not authenticate")
+        }
+        guard plaintext.count % 4 == 0 else {
+            throw FacePayError(.internalFailure, code: "template_corrupt", detail: "template of \(customerID) has a bad length")
+        }
+        return plaintext.withUnsafeBytes { buffer in
+            stride(from: 0, to: buffer.count, by: 4).map {
+                Float(bitPattern: UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: $0, as: UInt32.self)))
+            }
+        }
+    }
+}
