@@ -38,6 +38,7 @@ let package = Package(
             resources: [
                 .embedInCode("0001_devices.sql"),
                 .embedInCode("0003_customers.sql"),
+                .embedInCode("0004_liveness.sql"),
             ],
             swiftSettings: strict),
         .target(name: "Biometrics", dependencies: ["FacePayCore"], swiftSettings: strict),
@@ -49,7 +50,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "FacePayCore", "Ledger", "Biometrics", "FacePayMigrations",
+                "FacePayCore", "Ledger", "Biometrics", "Liveness", "FacePayMigrations",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
