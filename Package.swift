@@ -105,8 +105,10 @@ let package = Package(
         .testTarget(name: "FacePayCLITests", swiftSettings: strict),
         .testTarget(name: "FacePayCoreTests", dependencies: ["FacePayCore"], swiftSettings: strict),
         .testTarget(name: "BiometricsTests", dependencies: ["Biometrics"], swiftSettings: strict),
+        .testTarget(name: "LivenessTests", dependencies: ["Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"], swiftSettings: strict),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "FacePayCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "FacePayCore", "Liveness", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

@@ -12,5 +12,6 @@ struct FacePayCommand: AsyncParsableCommand {
             DevicesCommand.self,
             PKICommand.self,
             KeysCommand.self,
+            SimulateCommand.self,
         ])
 }

@@ -10,6 +10,6 @@ struct MigrateCommand: ParsableCommand {
     func run() throws {
         let database = try CommandErrors.run { try data.openDatabase() }
         let applied = try CommandErrors.run { try database.appliedMigrations() }
-        print("database \(database.path): \(applied.count) migrations applied, latest \(applied.last ?? "none")")
+        print("database \(database.path): \(applied.count) migrations applied: \(applied.joined(separator: ", "))")
     }
 }

@@ -1,0 +1,182 @@
+import FacePayCore
+import Foundation
+
+/// The `face` object of payments, verifications and enrolments, exactly as on the wire:
+///
+///     {"challenge_id": "chl_…", "model": "sim-128",
+///      "frames": [{"t_ms": 0, "embedding": [0.013, …] | "embedding_b64": "…", "yaw_deg": 1.5,
+///                  "pitch_deg": -0.5, "eyes_open": 0.93, "pad_score": 0.98}, …]}
+///
+/// Decoding checks shape and ranges only (a bad field is a 400 that names it, via
+/// `FacePayError(decoding:fieldPrefix:)`); whether the evidence is live is the policy's verdict.
+/// Embeddings stay raw here and are validated against the model's dimension by
+/// `validatedFrames(dimension:)`, after the frame count has been bounded.
+public struct FaceEvidence: Sendable, Equatable, Codable {
+    /// Hard bound applied while decoding, before any per-frame work. `LivenessSettings.framesMax`
+    /// (the verdict `too_many_frames`) must be at most this.
+    public static let framesDecodedMax = 256
+    /// Longest `challenge_id` / `model` accepted; longer is garbage, not an unknown challenge.
+    public static let identifierCharactersMax = 128
+
+    public var challengeID: String
+    public var model: String
+    public var frames: [EvidenceFrame]
+
+    public init(challengeID: String, model: String, frames: [EvidenceFrame]) {
+        self.challengeID = challengeID
+        self.model = model
+        self.frames = frames
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case challengeID = "challenge_id"
+        case model
+        case frames
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        challengeID = try container.decode(String.self, forKey: .challengeID)
+        guard challengeID.utf8.count <= Self.identifierCharactersMax else {
+            throw DecodingError.dataCorruptedError(forKey: .challengeID, in: container, debugDescription: "too long")
+        }
+        model = try container.decode(String.self, forKey: .model)
+        guard model.utf8.count <= Self.identifierCharactersMax else {
+            throw DecodingError.dataCorruptedError(forKey: .model, in: container, debugDescription: "too long")
+        }
+        var list = try container.nestedUnkeyedContainer(forKey: .frames)
+        // Bound before decoding a single frame: the count is known once the array is parsed.
+        if let count = list.count, count > Self.framesDecodedMax {
+            throw DecodingError.dataCorruptedError(
+                forKey: .frames, in: container, debugDescription: "more than \(Self.framesDecodedMax) frames")
+        }
+        var frames = [EvidenceFrame]()
+        frames.reserveCapacity(list.count ?? 0)
+        while !list.isAtEnd {
+            frames.append(try list.decode(EvidenceFrame.self))
+        }
+        self.frames = frames
+    }
+}
+
+/// One frame of face evidence: what the device measured at `t_ms`.
+public struct EvidenceFrame: Sendable, Equatable, Codable {
+    /// The embedding as sent: a JSON array, or base64 of little-endian float32.
+    public enum RawEmbedding: Sendable, Equatable {
+        case values([Float])
+        case base64(String)
+    }
+
+    /// Largest `t_ms` accepted (~35 years): keeps span arithmetic far from overflow.
+    public static let timeMillisecondsMax: Int64 = 1 << 40
+    /// Longest embedding accepted while decoding (the model's dimension is checked later).
+    public static let embeddingValuesMax = 4096
+
+    public var timeMilliseconds: Int64
+    public var embedding: RawEmbedding
+    /// < 0: turned to the customer's left.
+    public var yawDegrees: Double
+    /// > 0: looking up.
+    public var pitchDegrees: Double
+    /// 0 (closed) ... 1 (open).
+    public var eyesOpen: Double
+    /// Device's passive presentation-attack score: 0 (attack) ... 1 (live).
+    public var padScore: Double
+
+    public init(timeMilliseconds: Int64, embedding: RawEmbedding, yawDegrees: Double, pitchDegrees: Double,
+                eyesOpen: Double, padScore: Double) {
+        self.timeMilliseconds = timeMilliseconds
+        self.embedding = embedding
+        self.yawDegrees = yawDegrees
+        self.pitchDegrees = pitchDegrees
+        self.eyesOpen = eyesOpen
+        self.padScore = padScore
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case timeMilliseconds = "t_ms"
+        case embedding
+        case embeddingBase64 = "embedding_b64"
+        case yawDegrees = "yaw_deg"
+        case pitchDegrees = "pitch_deg"
+        case eyesOpen = "eyes_open"
+        case padScore = "pad_score"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        timeMilliseconds = try container.decode(Int64.self, forKey: .timeMilliseconds)
+        guard (0...Self.timeMillisecondsMax).contains(timeMilliseconds) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .timeMilliseconds, in: container, debugDescription: "must be between 0 and \(Self.timeMillisecondsMax)")
+        }
+        let hasArray = container.contains(.embedding)
+        let hasBase64 = container.contains(.embeddingBase64)
+        switch (hasArray, hasBase64) {
+        case (true, true):
+            throw DecodingError.dataCorruptedError(
+                forKey: .embeddingBase64, in: container, debugDescription: "send embedding or embedding_b64, not both")
+        case (false, false):
+            throw DecodingError.keyNotFound(
+                CodingKeys.embedding,
+                .init(codingPath: container.codingPath, debugDescription: "embedding or embedding_b64 is required"))
+        case (true, false):
+            var list = try container.nestedUnkeyedContainer(forKey: .embedding)
+            if let count = list.count, count > Self.embeddingValuesMax {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .embedding, in: container, debugDescription: "more than \(Self.embeddingValuesMax) values")
+            }
+            var values = [Float]()
+            values.reserveCapacity(list.count ?? 0)
+            while !list.isAtEnd { values.append(try list.decode(Float.self)) }
+            embedding = .values(values)
+        case (false, true):
+            let text = try container.decode(String.self, forKey: .embeddingBase64)
+            guard text.utf8.count <= (Self.embeddingValuesMax * 4 + 2) / 3 * 4 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .embeddingBase64, in: container, debugDescription: "more than \(Self.embeddingValuesMax) values")
+            }
+            embedding = .base64(text)
+        }
+        yawDegrees = try Self.decode(.yawDegrees, in: container, range: -180...180)
+        pitchDegrees = try Self.decode(.pitchDegrees, in: container, range: -90...90)
+        eyesOpen = try Self.decode(.eyesOpen, in: container, range: 0...1)
+        padScore = try Self.decode(.padScore, in: container, range: 0...1)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(timeMilliseconds, forKey: .timeMilliseconds)
+        switch embedding {
+        case .values(let values): try container.encode(values, forKey: .embedding)
+        case .base64(let text): try container.encode(text, forKey: .embeddingBase64)
+        }
+        try container.encode(yawDegrees, forKey: .yawDegrees)
+        try container.encode(pitchDegrees, forKey: .pitchDegrees)
+        try container.encode(eyesOpen, forKey: .eyesOpen)
+        try container.encode(padScore, forKey: .padScore)
+    }
+
+    private static func decode(
+        _ key: CodingKeys, in container: KeyedDecodingContainer<CodingKeys>, range: ClosedRange<Double>
+    ) throws -> Double {
+        let value = try container.decode(Double.self, forKey: key)
+        guard value.isFinite, range.contains(value) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: container, debugDescription: "must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return value
+    }
+}
+
+extension EvidenceFrame.RawEmbedding {
+    /// Base64 of little-endian float32, the `embedding_b64` encoding.
+    public static func base64(of values: [Float]) -> Self {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(values.count * 4)
+        for value in values {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        return .base64(Data(bytes).base64EncodedString())
+    }
+}
