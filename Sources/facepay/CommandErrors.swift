@@ -7,7 +7,14 @@ enum CommandErrors {
         do {
             return try body()
         } catch let error as FacePayError {
-            throw ValidationError("\(error.detail) [\(error.code)]")
+            throw CommandFailure(message: "\(error.detail) [\(error.code)]")
         }
     }
+}
+
+/// A failed command: ArgumentParser prints "Error: <message>" and exits non-zero, without the
+/// usage text (which is for mistyped arguments, not for failures).
+struct CommandFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

@@ -14,9 +14,16 @@ struct DataDirectoryOptions: ParsableArguments {
     }
 
     /// Opens the data directory's database (creating both if needed) and applies migrations.
-    func openDatabase(logger: Logger = Logger(label: "facepay")) throws -> AppDatabase {
+    func openDatabase(logger: Logger = DataDirectoryOptions.quietLogger) throws -> AppDatabase {
         let directory = directory
         try directory.create()
         return try AppDatabase.open(path: directory.databasePath, logger: logger)
+    }
+
+    /// Operator commands print their own results; only warnings and errors go to the log.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "facepay")
+        logger.logLevel = .warning
+        return logger
     }
 }

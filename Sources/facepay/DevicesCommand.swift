@@ -1,6 +1,7 @@
 import ArgumentParser
 import FacePayCore
 import Foundation
+import Liveness
 import Storage
 
 /// `facepay devices add|list|revoke`: the registry that client certificates are checked against.
@@ -15,14 +16,25 @@ struct DevicesCommand: ParsableCommand {
         @Option(help: "terminal, kiosk or auditor.") var role: String
         @Option(help: "Device id (the certificate CN).") var id: String
         @Option(help: "Merchant id (terminals only).") var merchant: String?
+        @Option(help: "Ed25519 public key file (PEM 'PUBLIC KEY' or base64 of 32 bytes); the device must then sign request bodies.")
+        var signingKey: String?
 
         func run() throws {
             guard let role = DeviceRole(rawValue: role) else {
                 throw ValidationError("--role must be terminal, kiosk or auditor")
             }
+            var publicKey: Data?
+            if let signingKey {
+                let text = try CommandErrors.run {
+                    do { return try String(contentsOfFile: signingKey, encoding: .utf8) } catch {
+                        throw FacePayError(.badRequest, code: "signing_key_unreadable", detail: "cannot read \(signingKey)")
+                    }
+                }
+                publicKey = try CommandErrors.run { try DevicePublicKey(parsing: text).rawRepresentation }
+            }
             let database = try CommandErrors.run { try data.openDatabase() }
             try CommandErrors.run {
-                try database.addDevice(Device(id: id, role: role, merchantID: merchant, createdAt: Date()))
+                try database.addDevice(Device(id: id, role: role, merchantID: merchant, signingPublicKey: publicKey, createdAt: Date()))
             }
             print("registered \(role.rawValue) \(id)\(merchant.map { " of merchant \($0)" } ?? "")")
         }

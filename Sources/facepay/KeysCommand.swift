@@ -18,7 +18,7 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             let environment = ProcessInfo.processInfo.environment
             guard environment["FACEPAY_TEMPLATE_KEY"] == nil else {
-                throw ValidationError("FACEPAY_TEMPLATE_KEY is set: keys from the environment are rotated in your secret store; put the old and new key lines in a key file (FACEPAY_TEMPLATE_KEY_FILE) and run rotate again")
+                throw CommandFailure(message: "FACEPAY_TEMPLATE_KEY is set: keys from the environment are rotated in your secret store; put the old and new key lines in a key file (FACEPAY_TEMPLATE_KEY_FILE) and run rotate again")
             }
             let path = environment["FACEPAY_TEMPLATE_KEY_FILE"] ?? data.directory.templateKeyPath
             let database = try CommandErrors.run { try data.openDatabase() }

@@ -38,7 +38,7 @@ struct PKICommand: ParsableCommand {
             let directory = data.directory
             guard FileManager.default.fileExists(atPath: directory.caCertificatePath),
                   FileManager.default.fileExists(atPath: directory.caKeyPath) else {
-                throw ValidationError("no CA in \(directory.pkiDirectory.path): run `facepay pki init` first")
+                throw CommandFailure(message: "no CA in \(directory.pkiDirectory.path): run `facepay pki init` first")
             }
             let database = try CommandErrors.run { try data.openDatabase() }
             try CommandErrors.run {

@@ -92,7 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch let error as FacePayError {
             logger.critical("cannot start", metadata: ["code": .string(error.code)])
-            throw ValidationError(error.detail)
+            throw CommandFailure(message: "\(error.detail) [\(error.code)]")
         }
     }
 
