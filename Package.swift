@@ -37,6 +37,7 @@ let package = Package(
             name: "FacePayMigrations", path: "Migrations",
             resources: [
                 .embedInCode("0001_devices.sql"),
+                .embedInCode("0002_ledger.sql"),
                 .embedInCode("0003_customers.sql"),
                 .embedInCode("0004_liveness.sql"),
             ],
@@ -52,6 +53,7 @@ let package = Package(
             dependencies: [
                 "FacePayCore", "Ledger", "Biometrics", "Liveness", "FacePayMigrations",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,6 +95,7 @@ let package = Package(
             dependencies: [
                 "FacePayCore", "Biometrics", "Liveness", "Ledger", "Storage", "Payments", "HTTPAPI", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -107,8 +110,17 @@ let package = Package(
         .testTarget(name: "BiometricsTests", dependencies: ["Biometrics"], swiftSettings: strict),
         .testTarget(name: "LivenessTests", dependencies: ["Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger"], swiftSettings: strict),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "FacePayCore", "Liveness", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "FacePayCore"], swiftSettings: strict),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: [
+                "Storage", "FacePayCore", "Liveness", "Ledger",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

@@ -4,6 +4,7 @@
 public enum EmbeddedMigrations {
     public static let all: [(fileName: String, sql: [UInt8])] = [
         ("0001_devices.sql", PackageResources._001_devices_sql),
+        ("0002_ledger.sql", PackageResources._002_ledger_sql),
         ("0003_customers.sql", PackageResources._003_customers_sql),
         ("0004_liveness.sql", PackageResources._004_liveness_sql),
     ]

@@ -28,6 +28,12 @@ public struct Embedding: Sendable, Equatable {
         values = raw.map { $0 * scale }
     }
 
+    /// Validates a JSON `embedding` array (JSON numbers arrive as `Double`). A magnitude beyond
+    /// float32's range becomes infinity and is rejected like any non-finite value.
+    public init(validatingJSONNumbers raw: [Double], dimension expected: Int) throws(FacePayError) {
+        try self.init(validating: raw.map { Float($0) }, dimension: expected)
+    }
+
     /// Decodes `embedding_b64`: base64 of little-endian float32, then validates as above.
     public init(base64 text: String, dimension expected: Int) throws(FacePayError) {
         guard let data = Data(base64Encoded: text) else {
@@ -72,10 +78,22 @@ public struct Embedding: Sendable, Equatable {
         return Embedding(trustedUnitVector: sum.map { $0 / norm })
     }
 
+    /// The same float32 kernel the gallery index scores with, so a 1:1 score and a 1:N score of
+    /// the same pair are bit-identical (dimensions that are a multiple of 16, as every built-in
+    /// model's is; others fall back to a plain loop).
     static func dot(_ a: [Float], _ b: [Float]) -> Float {
-        var total: Float = 0
-        for index in a.indices { total += a[index] * b[index] }
-        return total
+        precondition(a.count == b.count, "dimension mismatch")
+        guard a.count % VectorKernels.laneCount == 0 else {
+            var total: Float = 0
+            for index in a.indices { total += a[index] * b[index] }
+            return total
+        }
+        return a.withUnsafeBufferPointer { bufferA in
+            b.withUnsafeBufferPointer { bufferB in
+                guard let baseA = bufferA.baseAddress, let baseB = bufferB.baseAddress else { return 0 }
+                return VectorKernels.dot(baseA, baseB, paddedCount: a.count)
+            }
+        }
     }
 
     static func invalid(_ detail: String) -> FacePayError {

@@ -22,6 +22,18 @@ public struct AppDatabase: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Statement journals (every INSERT that fires a trigger, every SAVEPOINT of the
+            // group-commit writer) and sorts stay in memory: on disk they cost dozens of write(2)
+            // calls per payment, and temporary data must not leave copies of rows on disk.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // 32 MiB of page cache (default 2 MiB): the pages every payment touches (account rows,
+            // per-wallet index leaves, idempotency keys) outgrow 2 MiB at a few hundred active
+            // wallets, and each miss is a pread plus a re-dirtied page in the next commit.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+            // Checkpoint every 10,000 WAL pages (about 40 MiB) instead of 1,000: a checkpoint runs
+            // inside a commit, and hot pages rewritten by many commits are then copied into the
+            // database file once. Measured: group-commit batch commit p50 5.8 → 4.0 ms, p90 13 → 6 ms.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
         let pool: DatabasePool
         do {

@@ -13,5 +13,10 @@ struct FacePayCommand: AsyncParsableCommand {
             PKICommand.self,
             KeysCommand.self,
             SimulateCommand.self,
+            CalibrateCommand.self,
+            BenchCommand.self,
+            AuditCommand.self,
+            BackupCommand.self,
+            LedgerLoadCommand.self,
         ])
 }

@@ -1,0 +1,32 @@
+import FacePayCore
+import Foundation
+import GRDB
+import Ledger
+
+extension AppDatabase {
+    /// Verifies the whole database in one read transaction (a consistent snapshot while writes
+    /// continue).
+    public func verifyIntegrity(problemsMax: Int = 1000) throws -> IntegrityReport {
+        try pool.read { db in try IntegrityVerifier(problemsMax: problemsMax).verify(db) }
+    }
+
+    public func auditHead() throws -> AuditHead? {
+        try pool.read { db in try AuditLog.head(db) }
+    }
+
+    public func auditEvents(_ query: AuditEventQuery) throws -> AuditEventPage {
+        try pool.read { db in try AuditLog.events(db, query) }
+    }
+
+    public func transfers(_ query: TransferQuery) throws -> TransferPage {
+        try pool.read { db in try LedgerStore.transfers(db, query) }
+    }
+
+    public func account(id: String) throws -> Account? {
+        try pool.read { db in try LedgerStore.account(db, id: id) }
+    }
+
+    public func payment(id: String) throws -> Payment? {
+        try pool.read { db in try LedgerStore.payment(db, id: id) }
+    }
+}

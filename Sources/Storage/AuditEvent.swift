@@ -1,0 +1,78 @@
+import Foundation
+
+/// One row of the hash-chained audit log.
+///
+/// `detail` is the canonical JSON text of the event's non-biometric facts (amounts, ids, codes),
+/// exactly as hashed. `canonicalForm` is the text that, prefixed by `prevHash`, hashes to `hash`.
+public struct AuditEvent: Sendable, Equatable, Codable {
+    public let seq: Int64
+    public let eventID: String
+    /// RFC 3339 UTC with milliseconds, as stored and hashed.
+    public let time: String
+    /// A device id, `operator` or `system`.
+    public let actor: String
+    public let action: String
+    public let subject: String
+    public let detail: String
+    public let prevHash: String
+    public let hash: String
+
+    enum CodingKeys: String, CodingKey {
+        case seq, time, actor, action, subject, detail, hash
+        case eventID = "event_id"
+        case prevHash = "prev_hash"
+    }
+
+    public init(seq: Int64, eventID: String, time: String, actor: String, action: String, subject: String,
+                detail: String, prevHash: String, hash: String) {
+        self.seq = seq
+        self.eventID = eventID
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
+    /// The canonical event (see `AuditLog`): what is hashed after `prevHash`.
+    public var canonicalForm: String {
+        AuditLog.canonicalForm(seq: seq, eventID: eventID, time: time, actor: actor, action: action,
+                               subject: subject, detailText: detail)
+    }
+}
+
+/// The newest event of the chain (`GET /v1/audit/head`); auditors keep it to detect a truncated log.
+public struct AuditHead: Sendable, Equatable, Codable {
+    public let seq: Int64
+    public let hash: String
+
+    public init(seq: Int64, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+}
+
+/// Filters for reading the log (`GET /v1/audit/events?since=&action=&cursor=`).
+public struct AuditEventQuery: Sendable, Equatable {
+    /// Only events at or after this time.
+    public var since: Date?
+    public var action: String?
+    /// Only events after this seq (the previous page's `nextCursor`).
+    public var afterSeq: Int64?
+    public var limit: Int
+
+    public init(since: Date? = nil, action: String? = nil, afterSeq: Int64? = nil, limit: Int = 100) {
+        self.since = since
+        self.action = action
+        self.afterSeq = afterSeq
+        self.limit = limit
+    }
+}
+
+public struct AuditEventPage: Sendable, Equatable {
+    public let events: [AuditEvent]
+    /// The seq to pass as `afterSeq` for the next page, nil on the last page.
+    public let nextCursor: Int64?
+}

@@ -1,0 +1,98 @@
+import Crypto
+import FacePayCore
+import Foundation
+import GRDB
+
+/// SHA-256 of what a request asked for, so a retry can be told from a different request
+/// reusing the same Idempotency-Key.
+public struct RequestFingerprint: Sendable, Hashable, CustomStringConvertible {
+    /// 64 lower-case hex characters.
+    public let hex: String
+
+    /// Fingerprint of method, path and body bytes (`METHOD \n PATH \n BODY`): the same key on a
+    /// different route or with a different body is a different request.
+    public init(method: String, path: String, body: Data) {
+        var hasher = SHA256()
+        hasher.update(data: Data(method.utf8))
+        hasher.update(data: Data([0x0A]))
+        hasher.update(data: Data(path.utf8))
+        hasher.update(data: Data([0x0A]))
+        hasher.update(data: body)
+        hex = Hex.string(hasher.finalize())
+    }
+
+    public init?(hex: String) {
+        guard hex.utf8.count == 64, hex.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else { return nil }
+        self.hex = hex
+    }
+
+    public var description: String { hex }
+}
+
+/// The answer to an idempotent request: the stored first response when `replayed`.
+public struct IdempotentResponse: Sendable, Equatable {
+    public let status: Int
+    public let body: Data
+    public let replayed: Bool
+
+    public init(status: Int, body: Data, replayed: Bool) {
+        self.status = status
+        self.body = body
+        self.replayed = replayed
+    }
+}
+
+/// The one idempotency wrapper of every state-changing endpoint (`Idempotency-Key`, scoped to
+/// the calling device).
+///
+/// It runs inside the caller's SQLite transaction (a `pool.write` or a `GroupCommitWriter`
+/// submission), so the stored response commits together with the effects of the operation
+/// that produced it, or neither does: a crash between the two cannot happen.
+public enum Idempotency {
+    /// 1–255 characters (Unicode scalars, as SQLite's `length()` counts), no control characters.
+    public static func validateKey(_ key: String, charactersMax: Int = 255) throws {
+        let count = key.unicodeScalars.count
+        guard count >= 1, count <= charactersMax,
+              !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw FacePayError(.badRequest, code: "invalid_idempotency_key",
+                               detail: "Idempotency-Key must be 1-\(charactersMax) characters without control characters")
+        }
+    }
+
+    /// Returns the stored response when `key` was used before with the same fingerprint; fails with
+    /// 409 `idempotency_conflict` when it was used with a different one; otherwise runs `operation`
+    /// and stores its response. An operation that throws stores nothing (and the caller's
+    /// transaction rolls its writes back), so a retry runs it again.
+    public static func run(_ db: Database, deviceID: String, key: String, fingerprint: RequestFingerprint, now: Date,
+                           operation: (Database) throws -> (status: Int, body: Data)) throws -> IdempotentResponse {
+        try validateKey(key)
+        var lookup = try RawStatement(db, """
+            SELECT request_sha256, response_status, response_body FROM idempotency_records
+            WHERE device_id = ? AND key = ?
+            """)
+        lookup.bind(deviceID)
+        lookup.bind(key)
+        let stored = try LedgerRows.first(lookup) { (fingerprint: $0.string(0), status: Int($0.int64(1)), body: $0.data(2)) }
+        if let stored {
+            guard stored.fingerprint == fingerprint.hex else {
+                throw FacePayError(.conflict, code: "idempotency_conflict",
+                                   detail: "Idempotency-Key '\(key)' was already used with a different request")
+            }
+            return IdempotentResponse(status: stored.status, body: stored.body, replayed: true)
+        }
+        let response = try operation(db)
+        precondition((100...599).contains(response.status), "not an HTTP status: \(response.status)")
+        var insert = try RawStatement(db, """
+            INSERT INTO idempotency_records (device_id, key, request_sha256, response_status, response_body, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        insert.bind(deviceID)
+        insert.bind(key)
+        insert.bind(fingerprint.hex)
+        insert.bind(response.status)
+        insert.bind(response.body)
+        insert.bind(Timestamp.text(now))
+        try insert.execute()
+        return IdempotentResponse(status: response.status, body: response.body, replayed: false)
+    }
+}

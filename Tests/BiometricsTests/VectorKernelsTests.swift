@@ -1,0 +1,74 @@
+@testable import Biometrics
+import FacePayCore
+import Testing
+
+/// Debug builds score with the scalar twins; these tests hold the SIMD kernels production runs
+/// to bit-identical results, in every build.
+@Suite("Vector kernels")
+struct VectorKernelsTests {
+    @Test("SIMD float32 dot equals its scalar twin bit for bit")
+    func floatTwin() {
+        var random = SeededRandom(seed: TestSupport.seed("floatTwin"))
+        for dimension in [16, 128, 512] {
+            for _ in 0..<200 {
+                let a = (0..<dimension).map { _ in Float(random.nextGaussian()) }
+                let b = (0..<dimension).map { _ in Float(random.nextGaussian()) }
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        guard let baseA = pa.baseAddress, let baseB = pb.baseAddress else { return }
+                        let simd = VectorKernels.dotSIMD(baseA, baseB, paddedCount: dimension)
+                        let twin = VectorKernels.dotScalarTwin(baseA, baseB, paddedCount: dimension)
+                        #expect(simd.bitPattern == twin.bitPattern)
+                        var reference = 0.0
+                        for index in 0..<dimension { reference += Double(a[index]) * Double(b[index]) }
+                        #expect(abs(Double(simd) - reference) < 1e-3)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("SIMD code dot equals its scalar twin, and the bias comes off exactly")
+    func codeTwin() {
+        var random = SeededRandom(seed: TestSupport.seed("codeTwin"))
+        for dimension in [16, 128, 512] {
+            for _ in 0..<200 {
+                let signed = (0..<dimension).map { _ in Int32.random(in: -127...127, using: &random) }
+                let codes = signed.map { UInt8($0 + 128) }
+                let probe = (0..<dimension).map { _ in Int16.random(in: -127...127, using: &random) }
+                codes.withUnsafeBufferPointer { pc in
+                    probe.withUnsafeBufferPointer { pp in
+                        guard let baseC = pc.baseAddress, let baseP = pp.baseAddress else { return }
+                        let simd = VectorKernels.dotCodesSIMD(baseC, baseP, paddedCount: dimension)
+                        let twin = VectorKernels.dotCodesScalarTwin(baseC, baseP, paddedCount: dimension)
+                        #expect(simd == twin)
+                        #expect(VectorKernels.dotCodes(baseC, baseP, paddedCount: dimension) == simd)
+                        let probeSum = probe.reduce(Int32(0)) { $0 + Int32($1) }
+                        let expected = zip(signed, probe).reduce(Int32(0)) { $0 + $1.0 * Int32($1.1) }
+                        #expect(simd - VectorKernels.codeBias * probeSum == expected)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("the compact score stays within the stated error bound of the exact score")
+    func quantisationBound() {
+        var random = SeededRandom(seed: TestSupport.seed("quantisationBound"))
+        for _ in 0..<2000 {
+            let template = TestSupport.randomUnit(128, &random)
+            let probe = TestSupport.randomUnit(128, &random)
+            let prepared = PreparedProbe(probe, paddedDimension: 128)
+            var codes = [UInt8](repeating: 0, count: 128)
+            let quantized = template.values.withUnsafeBufferPointer { values in
+                codes.withUnsafeMutableBufferPointer { target in
+                    VectorKernels.quantize(values.baseAddress!, paddedCount: 128, into: target.baseAddress!)
+                }
+            }
+            let integer = codes.withUnsafeBufferPointer { pc in prepared.codeDot(pc.baseAddress!) }
+            let approximate = Float(integer) * (quantized.scale * prepared.scale)
+            let exact = probe.similarity(to: template)
+            #expect(abs(exact - approximate) <= prepared.errorBound(templateErrorNorm: quantized.errorNorm))
+        }
+    }
+}
