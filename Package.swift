@@ -61,7 +61,12 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Payments",
-            dependencies: ["FacePayCore", "Biometrics", "Liveness", "Ledger", "Storage"],
+            dependencies: [
+                "FacePayCore", "Biometrics", "Liveness", "Ledger", "Storage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict),
         .target(
             name: "HTTPAPI",
@@ -124,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Storage", "FacePayCore",
+                "HTTPAPI", "Storage", "FacePayCore", "Payments", "Simulator", "Liveness", "Biometrics", "Ledger",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -511,3 +511,22 @@ struct PendingWipe {
     let segment: TemplateSegment
     let offset: Int
 }
+
+extension GalleryIndex {
+    /// 1:1: the exact float32 score of `probe` against one subject's template, or nil when the
+    /// subject has none (never enrolled, or removed). Same kernel as a 1:N search, so 1:1 and
+    /// 1:N decisions on the same capture see the same score.
+    public func score(_ probe: Embedding, subjectID: String) -> Float? {
+        precondition(probe.dimension == dimension, "probe of another model")
+        let prepared = PreparedProbe(probe, paddedDimension: paddedDimension)
+        let reading: (GallerySnapshot, Int32, UInt64)? = state.withLock { state in
+            guard let slot = state.slotBySubject[subjectID] else { return nil }
+            let generation = state.snapshot.generation
+            state.activeReaders[generation, default: 0] += 1
+            return (state.snapshot, slot, generation)
+        }
+        guard let (snapshot, slot, generation) = reading else { return nil }
+        defer { endReading(generation) }
+        return snapshot.exactScore(prepared, slot)
+    }
+}

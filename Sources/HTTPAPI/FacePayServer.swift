@@ -3,24 +3,39 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import Payments
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// Builds the two listeners of `facepay serve` — the mutual-TLS API and the plain-HTTP ops
-/// endpoints — as Services for one ServiceGroup (which drains them on SIGTERM).
+/// Builds everything `facepay serve` runs — the group-commit writer, hold expiry, template
+/// retention, the plain-HTTP ops listener and the mutual-TLS API — as Services for one
+/// ServiceGroup. `services` is in start order; the group stops them in reverse, so on SIGTERM the
+/// API drains its in-flight requests first and the writer commits its last batch last.
 public struct FacePayServer: Sendable {
     public let api: any Service
     public let ops: any Service
+    public let writer: GroupCommitWriter
+    public let payments: PaymentsService
+    public let services: [any Service]
     public let metrics: ServerMetrics
     public let readiness: Readiness
     /// Bound ports, known once each listener runs (port 0 picks a free one).
     public let boundPorts: BoundPorts
 
-    public init(settings: ServerSettings, database: AppDatabase, logger: Logger) throws {
+    public init(settings: ServerSettings, database: AppDatabase, galleries: Galleries, keyRing: TemplateKeyRing,
+                paymentsSettings: PaymentsSettings = PaymentsSettings(), clock: any WallClock = SystemWallClock(),
+                logger: Logger) throws {
         let metrics = ServerMetrics()
+        let writer = GroupCommitWriter(database: database, batchSizeMax: settings.limits.commitBatchMax,
+                                       queueDepthMax: settings.limits.commitQueueMax, logger: logger)
+        let observer = PaymentsObserver(
+            livenessFailed: { _ in metrics.increment("facepay_liveness_failures", help: "Captures that failed liveness") },
+            lockoutEngaged: { _ in metrics.increment("facepay_device_lockouts", help: "Devices locked out after repeated liveness failures") })
+        let payments = PaymentsService(database: database, writer: writer, galleries: galleries, settings: paymentsSettings,
+                                       keyRing: keyRing, clock: clock, observer: observer)
         let readiness = Readiness()
         let boundPorts = BoundPorts()
         let tls = try Self.tlsConfiguration(settings)
@@ -32,6 +47,8 @@ public struct FacePayServer: Sendable {
         router.add(middleware: BodyLimitMiddleware(bodyBytesMax: settings.limits.bodyBytesMax))
         router.add(middleware: ClientIdentityMiddleware(database: database))
         IdentityRoutes().register(on: router)
+        PaymentRoutes(payments: payments).register(on: router)
+        AuditorRoutes(database: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(
@@ -56,6 +73,14 @@ public struct FacePayServer: Sendable {
                 opsLogger.notice("ops listening (HTTP)", metadata: ["address": "\(settings.opsHost):\(port)"])
             },
             logger: opsLogger)
+        self.writer = writer
+        self.payments = payments
+        services = [
+            writer,
+            HoldExpiryService(database: database, clock: clock, logger: logger),
+            TemplateRetentionService(payments: payments, logger: logger),
+            ops, api,
+        ]
         self.metrics = metrics
         self.readiness = readiness
         self.boundPorts = boundPorts

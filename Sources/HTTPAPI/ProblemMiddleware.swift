@@ -1,6 +1,7 @@
 import FacePayCore
 import Hummingbird
 import Logging
+import Payments
 
 /// The one place errors become HTTP responses (CONVENTIONS: "the HTTP layer alone maps them").
 /// `FacePayError` keeps its code; Hummingbird's own errors (404, 405, 413 …) get stable codes;
@@ -24,6 +25,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 return ProblemDetails(status: .internalServerError, code: "internal_error", detail: nil)
             }
             return ProblemDetails(status: error.kind.httpStatus, code: error.code, detail: error.detail)
+        case let error as LivenessFailure:
+            return ProblemDetails(status: .unprocessableContent, code: "liveness_failed",
+                                  detail: "the capture did not pass liveness", failedChecks: error.failedChecks)
         case let error as any HTTPResponseError:
             let status = error.status
             if status.code >= 500 {

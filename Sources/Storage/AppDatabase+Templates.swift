@@ -85,3 +85,21 @@ extension AppDatabase {
         try pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT key_id FROM face_templates ORDER BY key_id") }
     }
 }
+
+extension AppDatabase {
+    /// Marks a template as used now (a payment or verification matched it); the retention purge
+    /// removes templates unused for the configured period.
+    public static func touchTemplate(_ db: Database, customerID: String, model: String, now: Date) throws {
+        try db.execute(sql: "UPDATE face_templates SET last_used_at = ? WHERE customer_id = ? AND model = ?",
+                       arguments: [now.rfc3339, customerID, model])
+    }
+
+    /// Customers with a template unused since `cutoff` (oldest first, at most `limit`).
+    public func customersWithTemplatesUnused(since cutoff: Date, limit: Int) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT DISTINCT customer_id FROM face_templates WHERE last_used_at < ? ORDER BY last_used_at LIMIT ?
+                """, arguments: [cutoff.rfc3339, limit])
+        }
+    }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import FacePayCore
 import Foundation
 import HTTPAPI
+import Payments
 import Logging
 import ServiceLifecycle
 import Storage
@@ -76,9 +77,18 @@ struct ServeCommand: AsyncParsableCommand {
                 settings.limits.bodyBytesMax = limit
             }
 
-            let server = try FacePayServer(settings: settings, database: database, logger: logger)
+            let keyRing = try TemplateKeyRing.load(path: directory.templateKeyPath, environment: environment,
+                                                   createIfMissing: !isProduction)
+            let galleries = Galleries()
+            let progress = TerminalProgress(label: "loading templates")
+            let loaded = try galleries.load(from: database, keyRing: keyRing) { model, done, total in
+                progress.update("\(model)", done: done, total: total)
+            }
+            progress.finish()
+            logger.notice("gallery loaded", metadata: ["templates": "\(loaded)"])
+            let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing, logger: logger)
             let group = ServiceGroup(configuration: .init(
-                services: [.init(service: server.ops), .init(service: server.api)],
+                services: server.services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Payments
 import ServiceLifecycle
 import Storage
 import X509
@@ -20,6 +21,8 @@ struct TestServer {
     let apiPort: Int
     let opsPort: Int
     let metrics: ServerMetrics
+    let payments: PaymentsService
+    let clock: ManualWallClock
 
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("facepay-test-\(UUID().uuidString)", isDirectory: true)
@@ -28,7 +31,8 @@ struct TestServer {
     }
 
     /// Runs `body` against a started server, then shuts it down gracefully (even on failure).
-    static func with(bodyBytesMax: Int? = nil, _ body: @Sendable (TestServer) async throws -> Void) async throws {
+    static func with(bodyBytesMax: Int? = nil, paymentsSettings: PaymentsSettings = PaymentsSettings(),
+                     _ body: @Sendable (TestServer) async throws -> Void) async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var logger = Logger(label: "test")
@@ -47,15 +51,19 @@ struct TestServer {
         settings.apiPort = 0
         settings.opsPort = 0
         if let bodyBytesMax { settings.limits.bodyBytesMax = bodyBytesMax }
-        let server = try FacePayServer(settings: settings, database: database, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server.ops), .init(service: server.api)], logger: logger))
+        let keyRing = try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "test")
+        let clock = ManualWallClock(Date())
+        let server = try FacePayServer(settings: settings, database: database, galleries: Galleries(), keyRing: keyRing,
+                                       paymentsSettings: paymentsSettings, clock: clock, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var failure: (any Error)?
             do {
                 let ports = try await server.boundPorts.waitUntilBound()
                 try await body(TestServer(directory: directory, database: database, authority: authority,
-                                          apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics))
+                                          apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
+                                          payments: server.payments, clock: clock))
             } catch {
                 failure = error
             }

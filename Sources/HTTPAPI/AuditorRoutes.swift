@@ -1,0 +1,61 @@
+import FacePayCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Payments
+import Storage
+
+/// Auditor calls, read only: transfers (JSON and CSV), accounts, payments, audit events, head,
+/// verify. Every read runs on a reader connection of the pool, never blocking the writer.
+struct AuditorRoutes {
+    let database: AppDatabase
+    let queries: AuditorQueries
+
+    func register(on router: Router<FacePayRequestContext>) {
+        let database = database
+        let queries = queries
+        let auditor = router.group("v1").add(middleware: RequireRoleMiddleware(.auditor))
+
+        auditor.get("ledger/transfers") { request, _ in
+            let page = try database.transfers(try queries.transferQuery(request))
+            return try JSONBody.response(TransferPageWire(transfers: page.transfers.map(TransferWire.init),
+                                                          nextCursor: page.nextCursor.map(String.init)))
+        }
+        auditor.get("ledger/transfers.csv") { request, _ in
+            // Without a limit the export is the whole filtered ledger, read page by page.
+            var query = try queries.transferQuery(request, defaultLimit: queries.limits.pageSizeMax)
+            let wantsAll = request.uri.queryParameters["limit"] == nil
+            var lines = [TransferWire.csvHeader]
+            var next: Int64?
+            repeat {
+                let page = try database.transfers(query)
+                lines.append(contentsOf: page.transfers.map { TransferWire($0).csvLine })
+                next = page.nextCursor
+                query.afterSeq = next
+            } while wantsAll && next != nil
+            var headers = HTTPFields()
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"transfers.csv\""
+            if let next { headers[HTTPField.Name("Next-Cursor")!] = String(next) }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+        }
+        auditor.get("ledger/accounts/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard let account = try database.account(id: id) else {
+                throw FacePayError(.notFound, code: "not_found", detail: "no account \(id)")
+            }
+            return try JSONBody.response(AccountWire(account))
+        }
+        auditor.get("audit/events") { request, _ in
+            let page = try database.auditEvents(try queries.auditEventQuery(request))
+            return try JSONBody.response(AuditEventPageWire(events: page.events.map(AuditEventWire.init),
+                                                            nextCursor: page.nextCursor.map(String.init)))
+        }
+        auditor.get("audit/head") { _, _ in
+            try JSONBody.response(try database.auditHead() ?? AuditHead(seq: 0, hash: AuditLog.genesisHash))
+        }
+        auditor.get("audit/verify") { _, _ in
+            try JSONBody.response(try database.verifyIntegrity())
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Storage
+
+/// Who is calling and exactly what they sent: the authenticated device, the raw body bytes
+/// (signatures and idempotency fingerprints are over these), the signature header, the
+/// Idempotency-Key, and the method and path (part of the fingerprint).
+public struct Caller: Sendable {
+    public let device: Device
+    public let body: [UInt8]
+    public let signature: String?
+    public let idempotencyKey: String?
+    public let method: String
+    public let path: String
+
+    public init(device: Device, body: [UInt8], signature: String?, idempotencyKey: String?, method: String, path: String) {
+        self.device = device
+        self.body = body
+        self.signature = signature
+        self.idempotencyKey = idempotencyKey
+        self.method = method
+        self.path = path
+    }
+}
+
+/// What a use case answers: an HTTP status and a JSON body, exactly as stored for idempotent
+/// replay. `replayed` is true when it is the stored answer to an earlier identical request.
+public struct UseCaseResponse: Sendable, Equatable {
+    public let status: Int
+    public let body: Data
+    public let replayed: Bool
+
+    public init(status: Int, body: Data, replayed: Bool = false) {
+        self.status = status
+        self.body = body
+        self.replayed = replayed
+    }
+}

@@ -1,0 +1,124 @@
+import Biometrics
+import FacePayCore
+import Foundation
+import GRDB
+import Ledger
+import Liveness
+import Storage
+
+extension PaymentsService {
+    /// `POST /v1/customers` (kiosk). Consent first (nothing biometric is looked at without it),
+    /// then liveness, then a duplicate-face check against the whole gallery (409 that never says
+    /// who), then — in one transaction — the customer with its consent record, the wallet, the
+    /// initial deposit, the sealed template and the audit event. The template joins the index
+    /// only after that transaction committed.
+    public func enrol(_ caller: Caller) async throws -> UseCaseResponse {
+        let key = try idempotencyKey(caller)
+        if let stored = try storedResponse(caller, key: key) { return stored }
+        let request = try WireJSON.decode(EnrolmentBody.self, from: caller.body)
+        guard let consent = request.consent, consent.accepted else {
+            throw FacePayError(.unprocessable, code: "consent_required", detail: "the customer must accept the consent text")
+        }
+        let consentVersion = consent.version.trimmingCharacters(in: .whitespaces)
+        guard !consentVersion.isEmpty, consentVersion.count <= 32,
+              settings.acceptedConsentVersions.isEmpty || settings.acceptedConsentVersions.contains(consentVersion) else {
+            throw FacePayError.invalidField("consent.version", "is not a consent version this server presents")
+        }
+        let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else { throw FacePayError.invalidField("name", "must be 1-200 characters") }
+        let phone = request.phone.filter { $0 != " " && $0 != "-" }
+        guard phone.hasPrefix("+"), phone.dropFirst().allSatisfy(\.isASCII), phone.dropFirst().allSatisfy(\.isNumber),
+              (8...16).contains(phone.count), phone.dropFirst().first != "0" else {
+            throw FacePayError.invalidField("phone", "must be an E.164 number such as +4915112345678")
+        }
+        let deposit = request.initialDeposit.money
+        guard deposit.amountMinor >= 0 else { throw FacePayError.invalidField("initial_deposit.amount", "must not be negative") }
+
+        let face = try await checkFace(request.face, caller: caller)
+        let now = clock.now()
+        let kioskID = caller.device.id
+        guard case .live(let probe, let profile) = face else {
+            if case .notLive(let failed, let engaged) = face {
+                // Audit the failed attempt and the lockout, then answer 422 (nothing is stored as a result).
+                try await writer.submit { db in
+                    try AuditLog.append(db, actor: kioskID, action: "enrolment.liveness_failed", subject: kioskID,
+                                        detail: Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
+                                                                     templatesSearched: nil, model: profile(of: request)), now: now)
+                    try Self.auditLockout(db, deviceID: kioskID, engaged: engaged, now: now)
+                }
+                throw LivenessFailure(failedChecks: failed.map(\.rawValue))
+            }
+            preconditionFailure("unreachable")
+        }
+        let index = try galleries.index(for: profile.id)
+        let duplicate = index.searchResult(probe, bucket: nil, k: OpenSetDecision.candidatesNeeded)
+        if case .accepted = OpenSetDecision.identify(candidates: duplicate.candidates, templatesSearched: duplicate.templatesSearched,
+                                                     profile: profile, policy: settings.matchPolicy) {
+            _ = try await writer.submit { db in
+                try AuditLog.append(db, actor: kioskID, action: "enrolment.duplicate_face", subject: kioskID,
+                                    detail: ["model": .string(profile.id)], now: now)
+            }
+            throw FacePayError(.conflict, code: "already_enrolled", detail: "this face is already enrolled")
+        }
+
+        let customerID = LedgerIdentifier.make(.customer, now: now)
+        let keyRing = keyRing
+        let template = probe.values
+        let modelID = profile.id
+        let response = try await commitIdempotently(caller, key: key) { db in
+            let account = try LedgerStore.createAccount(db, kind: .customerWallet, ownerID: customerID, currency: deposit.currency,
+                                                        actor: kioskID, now: now)
+            let customer = Customer(id: customerID, fullName: name, phoneE164: phone, accountID: account.id,
+                                    consentVersion: consentVersion, consentKioskID: kioskID, now: now)
+            try customer.insert(db)
+            try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: modelID, keyRing: keyRing, now: now)
+            try AuditLog.append(db, actor: kioskID, action: "customer.enrolled", subject: customerID, detail: [
+                "account_id": .string(account.id), "consent_version": .string(consentVersion), "model": .string(modelID),
+            ], now: now)
+            var balance: Int64 = 0
+            if deposit.amountMinor > 0 {
+                switch try LedgerStore.deposit(db, accountID: account.id, amount: deposit, deviceID: kioskID, actor: kioskID, now: now) {
+                case .accepted: balance = deposit.amountMinor
+                case .rejected(let code): throw Self.ledgerError(code)
+                }
+            }
+            return (201, try WireJSON.encode(EnrolmentResponse(customerID: customerID, accountID: account.id,
+                                                               currency: deposit.currency.code, balance: balance)))
+        }
+        if !response.replayed {
+            _ = index.add(subjectID: customerID, bucket: String(phone.suffix(4)), embedding: probe)
+        }
+        return response
+    }
+
+    /// `POST /v1/customers/{id}/deposits` (kiosk): tops up the customer's wallet.
+    public func deposit(customerID: String, caller: Caller) async throws -> UseCaseResponse {
+        let key = try idempotencyKey(caller)
+        if let stored = try storedResponse(caller, key: key) { return stored }
+        let request = try WireJSON.decode(MoneyBody.self, from: caller.body)
+        guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
+        let kioskID = caller.device.id
+        let now = clock.now()
+        return try await commitIdempotently(caller, key: key) { db in
+            guard let customer = try Customer.fetchOne(db, key: customerID) else {
+                throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
+            }
+            switch try LedgerStore.deposit(db, accountID: customer.accountID, amount: request.money, deviceID: kioskID, actor: kioskID, now: now) {
+            case .accepted(let transfer):
+                let balance = try LedgerStore.account(db, id: customer.accountID)?.availableMinor ?? 0
+                return (201, try WireJSON.encode(DepositResponse(
+                    transferID: transfer.id, customerID: customerID, accountID: customer.accountID, amount: request.amount,
+                    currency: request.currency.code, balance: balance, createdAt: now.rfc3339)))
+            case .rejected(let code):
+                throw Self.ledgerError(code)
+            }
+        }
+    }
+}
+
+private func profile(of request: EnrolmentBody) -> String { request.face.model }
+
+/// 422 `liveness_failed` for kiosk calls (enrolment, erasure), naming the failed checks only.
+public struct LivenessFailure: Error, Sendable {
+    public let failedChecks: [String]
+}

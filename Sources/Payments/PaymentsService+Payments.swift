@@ -1,0 +1,224 @@
+import Biometrics
+import FacePayCore
+import Foundation
+import GRDB
+import Ledger
+import Liveness
+import Storage
+
+extension PaymentsService {
+    /// `POST /v1/payments` (terminal). Liveness, then 1:N identification (narrowed by the phone
+    /// hint when given), then the ledger — the payment, its transfer, its audit event and the
+    /// idempotency record in one SQLite transaction. Every decision, approved or declined, is an
+    /// audit event; a decline is a 201 result, not an error.
+    public func pay(_ caller: Caller) async throws -> UseCaseResponse {
+        let key = try idempotencyKey(caller)
+        if let stored = try storedResponse(caller, key: key) { return stored }
+        let request = try WireJSON.decode(PaymentBody.self, from: caller.body)
+        guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
+        let captureMethod = try Self.captureMethod(request.captureMethod)
+        if let reference = request.reference, reference.isEmpty || reference.count > settings.referenceCharactersMax {
+            throw FacePayError.invalidField("reference", "must be 1-\(settings.referenceCharactersMax) characters")
+        }
+        let bucket = try Self.hintBucket(request.hint)
+        guard let merchantID = caller.device.merchantID else {
+            throw FacePayError(.forbidden, code: "wrong_role", detail: "only a merchant's terminal can take payments")
+        }
+
+        let face = try await checkFace(request.face, caller: caller)
+        let amount = Money(amountMinor: request.amount, currency: request.currency)
+        let now = clock.now()
+        let holdExpiresAt = captureMethod == .manual ? now.addingTimeInterval(settings.holdDurationSeconds) : nil
+        let deviceID = caller.device.id
+        let reference = request.reference
+        let paymentID = LedgerIdentifier.make(.payment, now: now)
+
+        switch face {
+        case .notLive(let failed, let engaged):
+            let liveness = LivenessSummary(passed: false, failedChecks: failed.map(\.rawValue))
+            let detail = Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
+                                              templatesSearched: nil, model: request.face.model)
+            return try await commitIdempotently(caller, key: key) { db in
+                let payment = try LedgerStore.recordDeclinedPayment(
+                    db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: "liveness_failed",
+                    merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail, now: now)
+                try Self.auditLockout(db, deviceID: deviceID, engaged: engaged, now: now)
+                return (201, try WireJSON.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
+            }
+
+        case .live(let probe, let profile):
+            let index = try galleries.index(for: profile.id)
+            let search = index.searchResult(probe, bucket: bucket, k: OpenSetDecision.candidatesNeeded)
+            let decision = OpenSetDecision.identify(candidates: search.candidates, templatesSearched: search.templatesSearched,
+                                                    profile: profile, policy: settings.matchPolicy)
+            let liveness = LivenessSummary(passed: true, failedChecks: nil)
+            let modelID = profile.id
+            guard case .accepted(let customerID, let score, let margin) = decision else {
+                let (code, bestScore) = Self.declineCode(decision)
+                let detail = Self.faceAuditDetail(failedChecks: nil, decision: code, score: bestScore, margin: nil,
+                                                  templatesSearched: search.templatesSearched, model: modelID)
+                return try await commitIdempotently(caller, key: key) { db in
+                    let payment = try LedgerStore.recordDeclinedPayment(
+                        db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: code,
+                        merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail, now: now)
+                    return (201, try WireJSON.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
+                }
+            }
+            let detail = Self.faceAuditDetail(failedChecks: nil, decision: "accepted", score: score, margin: margin,
+                                              templatesSearched: search.templatesSearched, model: modelID)
+            let match = MatchSummary(score: score, margin: margin)
+            return try await commitIdempotently(caller, key: key) { db in
+                guard let customer = try Customer.fetchOne(db, key: customerID) else {
+                    throw FacePayError(.internalFailure, code: "gallery_out_of_sync", detail: "matched customer \(customerID) has no row")
+                }
+                let paymentRequest = PaymentRequest(
+                    paymentID: paymentID, amount: amount, captureMethod: captureMethod, customerID: customerID,
+                    walletAccountID: customer.accountID, merchantID: merchantID, deviceID: deviceID,
+                    reference: reference, holdExpiresAt: holdExpiresAt)
+                let summary = Self.summary(customer)
+                switch try LedgerStore.pay(db, paymentRequest, auditDetail: detail, now: now) {
+                case .accepted(let step):
+                    try AppDatabase.touchTemplate(db, customerID: customerID, model: modelID, now: now)
+                    return (201, try WireJSON.encode(PaymentResponse(step.payment, customer: summary, liveness: liveness, match: match)))
+                case .declined(let payment):
+                    return (201, try WireJSON.encode(PaymentResponse(payment, customer: summary, liveness: liveness, match: match)))
+                case .rejected(let code):
+                    throw Self.ledgerError(code)
+                }
+            }
+        }
+    }
+
+    /// `GET /v1/payments/{id}`: the merchant's own terminals, or an auditor.
+    public func payment(id: String, caller: Caller) throws -> UseCaseResponse {
+        let payment = try visiblePayment(id: id, caller: caller)
+        let customer = try payment.customerID.flatMap { id in try database.pool.read { db in try Customer.fetchOne(db, key: id) } }
+        let body = try WireJSON.encode(PaymentResponse(payment, customer: customer.map(Self.summary), liveness: nil, match: nil))
+        return UseCaseResponse(status: 200, body: body)
+    }
+
+    /// `POST /v1/payments/{id}/capture` `{"amount": ≤ held}` (whole hold when absent).
+    public func capture(paymentID: String, caller: Caller) async throws -> UseCaseResponse {
+        try await changePayment(paymentID: paymentID, caller: caller) { db, amount, deviceID, now in
+            let outcome = try LedgerStore.capture(db, paymentID: paymentID, amountMinor: amount, deviceID: deviceID, now: now)
+            return try Self.paymentStepResponse(db, outcome, status: 200)
+        }
+    }
+
+    /// `POST /v1/payments/{id}/void`: releases the whole hold.
+    public func void(paymentID: String, caller: Caller) async throws -> UseCaseResponse {
+        try await changePayment(paymentID: paymentID, caller: caller) { db, _, deviceID, now in
+            let outcome = try LedgerStore.void(db, paymentID: paymentID, deviceID: deviceID, now: now)
+            return try Self.paymentStepResponse(db, outcome, status: 200)
+        }
+    }
+
+    /// `POST /v1/payments/{id}/refunds` `{"amount": …}` (everything not yet refunded when absent);
+    /// the total refunded never exceeds what was captured.
+    public func refund(paymentID: String, caller: Caller) async throws -> UseCaseResponse {
+        try await changePayment(paymentID: paymentID, caller: caller) { db, amount, deviceID, now in
+            guard let payment = try LedgerStore.payment(db, id: paymentID) else { throw Self.paymentNotFound(paymentID) }
+            let amount = amount ?? (payment.capturedMinor - payment.refundedMinor)
+            guard amount > 0 else {
+                throw FacePayError(.conflict, code: "payment_not_refundable", detail: "nothing left to refund on \(paymentID)")
+            }
+            switch try LedgerStore.refund(db, paymentID: paymentID, amountMinor: amount, deviceID: deviceID, now: now) {
+            case .accepted(let step):
+                guard let refund = step.refund else { preconditionFailure("a refund step carries its refund") }
+                return (201, try WireJSON.encode(RefundResponse(refund)))
+            case .rejected(let code):
+                throw Self.ledgerError(code)
+            }
+        }
+    }
+
+    /// Capture, void and refund: idempotent, and only on this merchant's payments.
+    private func changePayment(paymentID: String, caller: Caller,
+                               _ change: @escaping @Sendable (Database, Int64?, String, Date) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
+        let key = try idempotencyKey(caller)
+        if let stored = try storedResponse(caller, key: key) { return stored }
+        let amount = caller.body.isEmpty ? nil : try WireJSON.decode(AmountBody.self, from: caller.body).amount
+        if let amount, amount <= 0 { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
+        _ = try visiblePayment(id: paymentID, caller: caller)
+        let deviceID = caller.device.id
+        let now = clock.now()
+        return try await commitIdempotently(caller, key: key) { db in try change(db, amount, deviceID, now) }
+    }
+
+    /// The payment if the caller may see it: an auditor, or a terminal of the same merchant.
+    /// Anything else is 404, so a terminal cannot learn that another merchant's payment exists.
+    func visiblePayment(id: String, caller: Caller) throws -> Payment {
+        guard id.hasPrefix("pay_"), id.utf8.count <= 64,
+              let payment = try database.pool.read({ db in try LedgerStore.payment(db, id: id) }) else {
+            throw Self.paymentNotFound(id)
+        }
+        switch caller.device.role {
+        case .auditor: return payment
+        case .terminal where payment.merchantID == caller.device.merchantID: return payment
+        default: throw Self.paymentNotFound(id)
+        }
+    }
+
+    static func paymentStepResponse(_ db: Database, _ outcome: LedgerOutcome<PaymentStep>, status: Int) throws -> (status: Int, body: Data) {
+        switch outcome {
+        case .accepted(let step):
+            let customer = try step.payment.customerID.flatMap { try Customer.fetchOne(db, key: $0) }
+            return (status, try WireJSON.encode(PaymentResponse(step.payment, customer: customer.map(summary), liveness: nil, match: nil)))
+        case .rejected(let code):
+            throw ledgerError(code)
+        }
+    }
+
+    static func paymentNotFound(_ id: String) -> FacePayError {
+        FacePayError(.notFound, code: "not_found", detail: "no payment \(id)")
+    }
+
+    /// Ledger result codes that are not payment declines become 4xx errors with the same code.
+    static func ledgerError(_ code: LedgerResultCode) -> FacePayError {
+        switch code {
+        case .paymentNotFound, .pendingTransferNotFound:
+            FacePayError(.notFound, code: "not_found", detail: "no such payment")
+        case .exceedsPendingTransferAmount:
+            FacePayError(.unprocessable, code: "capture_exceeds_authorized", detail: "capture amount exceeds the held amount")
+        case .refundExceedsCaptured:
+            FacePayError(.unprocessable, code: "refund_exceeds_captured", detail: "refunds would exceed the captured amount")
+        case .accountFrozen, .currencyMismatch, .limitExceeded, .insufficientFunds:
+            FacePayError(.unprocessable, code: code.rawValue, detail: "the ledger refused: \(code.rawValue)")
+        case .pendingTransferExpired:
+            FacePayError(.conflict, code: "payment_not_authorized", detail: "the hold has expired")
+        case .pendingTransferAlreadyPosted, .pendingTransferAlreadyVoided, .pendingTransferNotPending:
+            FacePayError(.conflict, code: "payment_not_authorized", detail: "the payment has no open hold")
+        case .paymentNotRefundable:
+            FacePayError(.conflict, code: "payment_not_refundable", detail: "the payment has nothing captured to refund")
+        default:
+            FacePayError(.unprocessable, code: code.rawValue, detail: "the ledger refused: \(code.rawValue)")
+        }
+    }
+
+    static func captureMethod(_ text: String?) throws -> CaptureMethod {
+        guard let text else { return .automatic }
+        guard let method = CaptureMethod(rawValue: text) else {
+            throw FacePayError.invalidField("capture_method", "must be 'automatic' or 'manual'")
+        }
+        return method
+    }
+
+    /// The phone-hint bucket: exactly four ASCII digits.
+    static func hintBucket(_ hint: HintBody?) throws -> String? {
+        guard let digits = hint?.phoneLast4 else { return nil }
+        guard digits.utf8.count == 4, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            throw FacePayError.invalidField("hint.phone_last4", "must be exactly four digits")
+        }
+        return digits
+    }
+
+    /// The decline code of a non-accepting match decision, and the best score for the audit log.
+    static func declineCode(_ decision: MatchDecision) -> (code: String, bestScore: Float?) {
+        switch decision {
+        case .accepted(_, let score, _): ("accepted", score)
+        case .noMatch(let score): ("no_match", score)
+        case .ambiguous(let best, _): ("ambiguous_match", best.score)
+        case .hintRequired: ("hint_required", nil)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Biometrics
+import FacePayCore
+import Foundation
+import GRDB
+import Ledger
+import Liveness
+import Logging
+import Storage
+
+/// The use cases of FacePay — challenge, enrol, deposit, pay, capture, void, refund, verify,
+/// erase — each in its own file, each readable top to bottom. This type holds what they share:
+/// the database and its group-commit writer, the galleries, the liveness policy, the lockout
+/// tracker, the template keys and the clock.
+public struct PaymentsService: Sendable {
+    public let database: AppDatabase
+    public let writer: GroupCommitWriter
+    public let galleries: Galleries
+    public let settings: PaymentsSettings
+    public let keyRing: TemplateKeyRing
+    public let clock: any WallClock
+    let liveness: LivenessPolicy
+    let challenges: ChallengeIssuer
+    let lockout: LockoutTracker
+    let observer: PaymentsObserver
+
+    public init(database: AppDatabase, writer: GroupCommitWriter, galleries: Galleries, settings: PaymentsSettings,
+                keyRing: TemplateKeyRing, clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
+        self.database = database
+        self.writer = writer
+        self.galleries = galleries
+        self.settings = settings
+        self.keyRing = keyRing
+        self.clock = clock
+        self.observer = observer
+        let challengeStore = SQLiteChallengeStore(database: database)
+        let replayGuard = SQLiteReplayGuardStore(database: database, retentionSeconds: settings.liveness.replayRetentionSeconds,
+                                                 fingerprintsMax: settings.liveness.replayFingerprintsMax)
+        liveness = LivenessPolicy(settings: settings.liveness, challengeStore: challengeStore, replayGuard: replayGuard, clock: clock)
+        challenges = ChallengeIssuer(settings: settings.liveness, store: challengeStore, clock: clock)
+        lockout = LockoutTracker(settings: settings.liveness, clock: clock)
+    }
+
+    // MARK: - Shared steps
+
+    /// The Idempotency-Key of a state-changing call, validated (1–255 characters).
+    func idempotencyKey(_ caller: Caller) throws -> String {
+        guard let key = caller.idempotencyKey else {
+            throw FacePayError(.badRequest, code: "invalid_idempotency_key", detail: "the Idempotency-Key header is required")
+        }
+        try Idempotency.validateKey(key)
+        return key
+    }
+
+    /// The fingerprint of exactly what was sent: method, path and body bytes.
+    func fingerprint(_ caller: Caller) -> RequestFingerprint {
+        RequestFingerprint(method: caller.method, path: caller.path, body: Data(caller.body))
+    }
+
+    /// The stored answer to an earlier identical request, before any liveness work (which would
+    /// consume the challenge again); 409 when the key was used with a different request.
+    func storedResponse(_ caller: Caller, key: String) throws -> UseCaseResponse? {
+        try database.idempotentResponse(deviceID: caller.device.id, key: key, fingerprint: fingerprint(caller))
+            .map { UseCaseResponse(status: $0.status, body: $0.body, replayed: true) }
+    }
+
+    /// Runs `operation` through the group-commit writer inside the idempotency wrapper: the
+    /// effects and the stored response commit together (one fsync per batch) or not at all.
+    func commitIdempotently(_ caller: Caller, key: String,
+                            _ operation: @escaping @Sendable (Database) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
+        let deviceID = caller.device.id
+        let fingerprint = fingerprint(caller)
+        let now = clock.now()
+        let response = try await writer.submit { db in
+            try Idempotency.run(db, deviceID: deviceID, key: key, fingerprint: fingerprint, now: now, operation: operation)
+        }
+        return UseCaseResponse(status: response.status, body: response.body, replayed: response.replayed)
+    }
+
+    /// What the liveness step concluded.
+    enum FaceCheck: Sendable {
+        case live(probe: Embedding, profile: ModelProfile)
+        /// Not live: the failed checks, and whether this failure locked the device out.
+        case notLive(failedChecks: [LivenessCheckName], lockoutEngaged: Bool)
+    }
+
+    /// Lockout, model, then the liveness policy over the exact body bytes and signature.
+    func checkFace(_ evidence: FaceEvidence, caller: Caller) async throws -> FaceCheck {
+        let device = caller.device
+        if let until = lockout.lockedUntil(deviceID: device.id) {
+            throw FacePayError(.tooManyRequests, code: "device_locked",
+                               detail: "too many liveness failures; biometric calls are refused until \(until.rfc3339)")
+        }
+        let profile = try galleries.models.requireProfile(id: evidence.model)
+        let publicKey = try device.signingPublicKey.map { try DevicePublicKey(rawRepresentation: $0) }
+        let verdict = try await liveness.evaluate(LivenessSubmission(
+            evidence: evidence, embeddingDimension: profile.dimension, deviceID: device.id,
+            deviceIsTerminal: device.role == .terminal, devicePublicKey: publicKey,
+            requestBody: caller.body, signatureHeader: caller.signature))
+        switch verdict {
+        case .live(let capture):
+            return .live(probe: capture.probe, profile: profile)
+        case .notLive(let failed):
+            let engaged = lockout.recordFailure(deviceID: device.id)
+            observer.livenessFailed(device.id)
+            if engaged { observer.lockoutEngaged(device.id) }
+            return .notLive(failedChecks: failed, lockoutEngaged: engaged)
+        }
+    }
+
+    /// Audits a lockout in the caller's transaction (the failure that engaged it is audited too).
+    static func auditLockout(_ db: Database, deviceID: String, engaged: Bool, now: Date) throws {
+        guard engaged else { return }
+        try AuditLog.append(db, actor: deviceID, action: "device.locked", subject: deviceID,
+                            detail: ["reason": .string("liveness_failures")], now: now)
+    }
+
+    /// The non-biometric facts of a face decision for its audit event: liveness verdict, the
+    /// match decision with score and margin as fixed-point text, and the device.
+    static func faceAuditDetail(failedChecks: [LivenessCheckName]?, decision: String?, score: Float?, margin: Float?,
+                                templatesSearched: Int?, model: String) -> [String: CanonicalJSON] {
+        var detail: [String: CanonicalJSON] = ["liveness_passed": .bool(failedChecks == nil), "model": .string(model)]
+        if let failedChecks { detail["liveness_failed_checks"] = .array(failedChecks.map { .string($0.rawValue) }) }
+        if let decision { detail["match_decision"] = .string(decision) }
+        if let score { detail["match_score"] = .string(String(format: "%.4f", score)) }
+        if let margin { detail["match_margin"] = .string(String(format: "%.4f", margin)) }
+        if let templatesSearched { detail["templates_searched"] = .integer(Int64(templatesSearched)) }
+        return detail
+    }
+
+    /// A customer's summary as the till shows it.
+    static func summary(_ customer: Customer) -> CustomerSummary {
+        CustomerSummary(id: customer.id, displayName: customer.displayName)
+    }
+}
+
+/// Hooks for operations metrics (set by the HTTP layer); no biometric values pass through them.
+public struct PaymentsObserver: Sendable {
+    public var livenessFailed: @Sendable (String) -> Void
+    public var lockoutEngaged: @Sendable (String) -> Void
+
+    public init(livenessFailed: @escaping @Sendable (String) -> Void = { _ in },
+                lockoutEngaged: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.livenessFailed = livenessFailed
+        self.lockoutEngaged = lockoutEngaged
+    }
+}

@@ -1,0 +1,23 @@
+import Biometrics
+import FacePayCore
+import Foundation
+import Liveness
+
+/// The business settings of the use cases; every value has a product default and a flag/env
+/// override in `facepay serve`.
+public struct PaymentsSettings: Sendable {
+    /// Open-set decision: target false-positive identification rate and runner-up margin.
+    public var matchPolicy = MatchPolicy()
+    /// Liveness thresholds, challenge TTL, lockout, signature policy.
+    public var liveness = LivenessSettings()
+    /// Manual-capture holds lapse after this long (SPEC: 7 days).
+    public var holdDurationSeconds: TimeInterval = 7 * 86_400
+    /// Templates not used by a payment or verification for this long are purged (SPEC: 3 years).
+    public var templateRetentionSeconds: TimeInterval = 3 * 365 * 86_400
+    /// Longest `reference` on a payment.
+    public var referenceCharactersMax = 255
+    /// The consent text versions a kiosk may present (empty: any non-empty version).
+    public var acceptedConsentVersions: Set<String> = []
+
+    public init() {}
+}
