@@ -11,7 +11,7 @@ extension PaymentsService {
                                detail: "too many liveness failures; biometric calls are refused until \(until.rfc3339)")
         }
         let challenge = try await challenges.issue(deviceID: caller.device.id)
-        let body = try WireJSON.encode(ChallengeResponse(challengeID: challenge.id, actions: challenge.actionNames,
+        let body = try WireBody.encode(ChallengeResponse(challengeID: challenge.id, actions: challenge.actionNames,
                                                          expiresAt: challenge.expiresAt.rfc3339))
         return UseCaseResponse(status: 201, body: body)
     }

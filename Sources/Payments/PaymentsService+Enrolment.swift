@@ -15,7 +15,7 @@ extension PaymentsService {
     public func enrol(_ caller: Caller) async throws -> UseCaseResponse {
         let key = try idempotencyKey(caller)
         if let stored = try storedResponse(caller, key: key) { return stored }
-        let request = try WireJSON.decode(EnrolmentBody.self, from: caller.body)
+        let request = try WireBody.decode(EnrolmentBody.self, from: caller.body)
         guard let consent = request.consent, consent.accepted else {
             throw FacePayError(.unprocessable, code: "consent_required", detail: "the customer must accept the consent text")
         }
@@ -82,7 +82,7 @@ extension PaymentsService {
                 case .rejected(let code): throw Self.ledgerError(code)
                 }
             }
-            return (201, try WireJSON.encode(EnrolmentResponse(customerID: customerID, accountID: account.id,
+            return (201, try WireBody.encode(EnrolmentResponse(customerID: customerID, accountID: account.id,
                                                                currency: deposit.currency.code, balance: balance)))
         }
         if !response.replayed {
@@ -95,7 +95,7 @@ extension PaymentsService {
     public func deposit(customerID: String, caller: Caller) async throws -> UseCaseResponse {
         let key = try idempotencyKey(caller)
         if let stored = try storedResponse(caller, key: key) { return stored }
-        let request = try WireJSON.decode(MoneyBody.self, from: caller.body)
+        let request = try WireBody.decode(MoneyBody.self, from: caller.body)
         guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
         let kioskID = caller.device.id
         let now = clock.now()
@@ -106,7 +106,7 @@ extension PaymentsService {
             switch try LedgerStore.deposit(db, accountID: customer.accountID, amount: request.money, deviceID: kioskID, actor: kioskID, now: now) {
             case .accepted(let transfer):
                 let balance = try LedgerStore.account(db, id: customer.accountID)?.availableMinor ?? 0
-                return (201, try WireJSON.encode(DepositResponse(
+                return (201, try WireBody.encode(DepositResponse(
                     transferID: transfer.id, customerID: customerID, accountID: customer.accountID, amount: request.amount,
                     currency: request.currency.code, balance: balance, createdAt: now.rfc3339)))
             case .rejected(let code):

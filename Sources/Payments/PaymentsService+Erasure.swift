@@ -13,7 +13,7 @@ extension PaymentsService {
     public func eraseBiometrics(customerID: String, caller: Caller) async throws -> UseCaseResponse {
         let key = try idempotencyKey(caller)
         if let stored = try storedResponse(caller, key: key) { return stored }
-        let request = try WireJSON.decode(ErasureBody.self, from: caller.body)
+        let request = try WireBody.decode(ErasureBody.self, from: caller.body)
         guard let customer = try await database.pool.read({ db in try Customer.fetchOne(db, key: customerID) }) else {
             throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
         }
@@ -46,7 +46,7 @@ extension PaymentsService {
                 try db.execute(sql: "UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, ?) WHERE id = ?",
                                arguments: [now.rfc3339, customerID])
                 try AuditLog.append(db, actor: kioskID, action: "customer.biometrics_erased", subject: customerID,
-                                    detail: ["templates_deleted": .integer(Int64(removed))], now: now)
+                                    detail: ["rows_deleted": .integer(Int64(removed))], now: now)
                 return (204, Data())
             }
             try database.checkpointAndTruncateWAL()

@@ -14,7 +14,7 @@ extension PaymentsService {
     public func pay(_ caller: Caller) async throws -> UseCaseResponse {
         let key = try idempotencyKey(caller)
         if let stored = try storedResponse(caller, key: key) { return stored }
-        let request = try WireJSON.decode(PaymentBody.self, from: caller.body)
+        let request = try WireBody.decode(PaymentBody.self, from: caller.body)
         guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
         let captureMethod = try Self.captureMethod(request.captureMethod)
         if let reference = request.reference, reference.isEmpty || reference.count > settings.referenceCharactersMax {
@@ -43,7 +43,7 @@ extension PaymentsService {
                     db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: "liveness_failed",
                     merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail, now: now)
                 try Self.auditLockout(db, deviceID: deviceID, engaged: engaged, now: now)
-                return (201, try WireJSON.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
+                return (201, try WireBody.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
             }
 
         case .live(let probe, let profile):
@@ -61,7 +61,7 @@ extension PaymentsService {
                     let payment = try LedgerStore.recordDeclinedPayment(
                         db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: code,
                         merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail, now: now)
-                    return (201, try WireJSON.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
+                    return (201, try WireBody.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
                 }
             }
             let detail = Self.faceAuditDetail(failedChecks: nil, decision: "accepted", score: score, margin: margin,
@@ -79,9 +79,9 @@ extension PaymentsService {
                 switch try LedgerStore.pay(db, paymentRequest, auditDetail: detail, now: now) {
                 case .accepted(let step):
                     try AppDatabase.touchTemplate(db, customerID: customerID, model: modelID, now: now)
-                    return (201, try WireJSON.encode(PaymentResponse(step.payment, customer: summary, liveness: liveness, match: match)))
+                    return (201, try WireBody.encode(PaymentResponse(step.payment, customer: summary, liveness: liveness, match: match)))
                 case .declined(let payment):
-                    return (201, try WireJSON.encode(PaymentResponse(payment, customer: summary, liveness: liveness, match: match)))
+                    return (201, try WireBody.encode(PaymentResponse(payment, customer: summary, liveness: liveness, match: match)))
                 case .rejected(let code):
                     throw Self.ledgerError(code)
                 }
@@ -93,7 +93,7 @@ extension PaymentsService {
     public func payment(id: String, caller: Caller) throws -> UseCaseResponse {
         let payment = try visiblePayment(id: id, caller: caller)
         let customer = try payment.customerID.flatMap { id in try database.pool.read { db in try Customer.fetchOne(db, key: id) } }
-        let body = try WireJSON.encode(PaymentResponse(payment, customer: customer.map(Self.summary), liveness: nil, match: nil))
+        let body = try WireBody.encode(PaymentResponse(payment, customer: customer.map(Self.summary), liveness: nil, match: nil))
         return UseCaseResponse(status: 200, body: body)
     }
 
@@ -125,7 +125,7 @@ extension PaymentsService {
             switch try LedgerStore.refund(db, paymentID: paymentID, amountMinor: amount, deviceID: deviceID, now: now) {
             case .accepted(let step):
                 guard let refund = step.refund else { preconditionFailure("a refund step carries its refund") }
-                return (201, try WireJSON.encode(RefundResponse(refund)))
+                return (201, try WireBody.encode(RefundResponse(refund)))
             case .rejected(let code):
                 throw Self.ledgerError(code)
             }
@@ -137,7 +137,7 @@ extension PaymentsService {
                                _ change: @escaping @Sendable (Database, Int64?, String, Date) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
         let key = try idempotencyKey(caller)
         if let stored = try storedResponse(caller, key: key) { return stored }
-        let amount = caller.body.isEmpty ? nil : try WireJSON.decode(AmountBody.self, from: caller.body).amount
+        let amount = caller.body.isEmpty ? nil : try WireBody.decode(AmountBody.self, from: caller.body).amount
         if let amount, amount <= 0 { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
         _ = try visiblePayment(id: paymentID, caller: caller)
         let deviceID = caller.device.id
@@ -163,7 +163,7 @@ extension PaymentsService {
         switch outcome {
         case .accepted(let step):
             let customer = try step.payment.customerID.flatMap { try Customer.fetchOne(db, key: $0) }
-            return (status, try WireJSON.encode(PaymentResponse(step.payment, customer: customer.map(summary), liveness: nil, match: nil)))
+            return (status, try WireBody.encode(PaymentResponse(step.payment, customer: customer.map(summary), liveness: nil, match: nil)))
         case .rejected(let code):
             throw ledgerError(code)
         }

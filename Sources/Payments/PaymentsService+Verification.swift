@@ -9,7 +9,7 @@ extension PaymentsService {
     /// `POST /v1/verifications` (terminal): 1:1 against `customer_id`, or 1:N (narrowed by the
     /// hint). No money moves; the decision is audited like a payment's.
     public func verify(_ caller: Caller) async throws -> UseCaseResponse {
-        let request = try WireJSON.decode(VerificationBody.self, from: caller.body)
+        let request = try WireBody.decode(VerificationBody.self, from: caller.body)
         if request.customerID != nil, request.hint != nil {
             throw FacePayError.invalidField("hint", "give either customer_id (1:1) or hint (1:N), not both")
         }
@@ -63,7 +63,7 @@ extension PaymentsService {
                                               templatesSearched: searched, model: profile.id)
             }
         }
-        let body = try WireJSON.encode(response)
+        let body = try WireBody.encode(response)
         let subject = request.customerID ?? matchedCustomer ?? deviceID
         let engaged = lockoutEngaged
         let model = matchedModel

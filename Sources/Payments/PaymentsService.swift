@@ -123,7 +123,7 @@ public struct PaymentsService: Sendable {
         if let decision { detail["match_decision"] = .string(decision) }
         if let score { detail["match_score"] = .string(String(format: "%.4f", score)) }
         if let margin { detail["match_margin"] = .string(String(format: "%.4f", margin)) }
-        if let templatesSearched { detail["templates_searched"] = .integer(Int64(templatesSearched)) }
+        if let templatesSearched { detail["gallery_searched"] = .integer(Int64(templatesSearched)) }
         return detail
     }
 

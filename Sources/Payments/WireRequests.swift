@@ -3,7 +3,7 @@ import Foundation
 import Liveness
 
 /// Request bodies of the v1 wire contract (SPEC.md "Wire contract (v1)"). Unknown fields are
-/// ignored; a missing or ill-typed field is a 400 naming it (`WireJSON.decode`).
+/// ignored; a missing or ill-typed field is a 400 naming it (`WireBody.decode`).
 public struct MoneyBody: Decodable, Sendable {
     public let amount: Int64
     public let currency: Currency
@@ -69,7 +69,7 @@ public struct ErasureBody: Decodable, Sendable {
 }
 
 /// JSON in and out of the wire contract.
-public enum WireJSON {
+public enum WireBody {
     /// Decodes a request body; a `DecodingError` becomes a 400 that names the field.
     public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
         guard !body.isEmpty else { throw FacePayError.invalidField("body", "a JSON object is required") }

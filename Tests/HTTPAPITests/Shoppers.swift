@@ -1,0 +1,78 @@
+import FacePayCore
+import Foundation
+import Liveness
+import Simulator
+import Testing
+
+/// Drives the live server the way kiosks and terminals do: ask for a challenge, capture a
+/// `sim-128` face that follows it (the simulator's genuine capture), send it.
+struct Shoppers {
+    let server: TestServer
+    var random: SeededRandom
+
+    init(server: TestServer, seed: UInt64) {
+        self.server = server
+        self.random = SeededRandom(seed: seed)
+        print("Shoppers seed: \(seed)")
+    }
+
+    mutating func person() -> SyntheticPerson { SyntheticPerson(model: .sim128, using: &random) }
+
+    /// A fresh challenge for the client's device.
+    func challenge(_ client: TestClient) async throws -> (id: String, actions: [ChallengeAction]) {
+        let reply = try await client.send(.POST, "/v1/challenges")
+        try #require(reply.status == 201, "challenge: \(String(decoding: reply.body, as: UTF8.self))")
+        let json = try reply.json()
+        let id = try #require(json["challenge_id"] as? String)
+        let actions = try #require(json["actions"] as? [String]).compactMap(ChallengeAction.init(rawValue:))
+        return (id, actions)
+    }
+
+    /// A genuine capture of `person` answering a new challenge of `client`'s device.
+    mutating func face(of person: SyntheticPerson, for client: TestClient) async throws -> [UInt8] {
+        let (id, actions) = try await challenge(client)
+        return GenuineCaptureGenerator().capture(of: person, challengeID: id, actions: actions, encoding: .array, using: &random)
+            .capture.faceJSON()
+    }
+
+    /// `{"key": value, …, "face": <face>}` with the face JSON spliced in as sent.
+    static func body(_ fields: String, face: [UInt8]) -> Data {
+        var data = Data("{\(fields)\(fields.isEmpty ? "" : ",")\"face\":".utf8)
+        data.append(contentsOf: face)
+        data.append(contentsOf: Array("}".utf8))
+        return data
+    }
+
+    /// Enrols `person`; returns (customer id, account id).
+    mutating func enrol(_ person: SyntheticPerson, kiosk: TestClient, phone: String = "+4915112345678",
+                        deposit: Int = 5000) async throws -> (customerID: String, accountID: String) {
+        let face = try await face(of: person, for: kiosk)
+        let body = Self.body(#""name":"Jane Doe","phone":"\#(phone)","consent":{"version":"2026-01","accepted":true},"initial_deposit":{"amount":\#(deposit),"currency":"EUR"}"#, face: face)
+        let reply = try await kiosk.send(.POST, "/v1/customers", body: body, headers: [("Idempotency-Key", UUID().uuidString)])
+        try #require(reply.status == 201, "enrol: \(String(decoding: reply.body, as: UTF8.self))")
+        let json = try reply.json()
+        return (try #require(json["customer_id"] as? String), try #require(json["account_id"] as? String))
+    }
+
+    /// Pays with `person`'s face; returns the reply.
+    mutating func pay(_ person: SyntheticPerson, terminal: TestClient, amount: Int, extra: String = "",
+                      key: String = UUID().uuidString) async throws -> TestClient.Reply {
+        let face = try await face(of: person, for: terminal)
+        let fields = #""amount":\#(amount),"currency":"EUR""# + (extra.isEmpty ? "" : "," + extra)
+        return try await terminal.send(.POST, "/v1/payments", body: Self.body(fields, face: face), headers: [("Idempotency-Key", key)])
+    }
+}
+
+extension TestServer {
+    /// The standard cast: a terminal of M-1, a terminal of M-2, a kiosk, an auditor.
+    func cast() throws -> (terminal: TestClient, otherMerchantTerminal: TestClient, kiosk: TestClient, auditor: TestClient) {
+        (try registerDevice("T-1", role: .terminal, merchantID: "M-1"),
+         try registerDevice("T-2", role: .terminal, merchantID: "M-2"),
+         try registerDevice("K-1", role: .kiosk),
+         try registerDevice("A-1", role: .auditor))
+    }
+}
+
+func shutdownAll(_ clients: TestClient...) async {
+    for client in clients { try? await client.shutdown() }
+}
