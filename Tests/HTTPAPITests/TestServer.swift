@@ -9,6 +9,7 @@ import NIOSSL
 import Payments
 import ServiceLifecycle
 import Storage
+import Synchronization
 import X509
 
 /// A live FacePay server on port 0 over a real SQLite file in a temporary directory, with
@@ -23,6 +24,7 @@ struct TestServer {
     let metrics: ServerMetrics
     let payments: PaymentsService
     let clock: ManualWallClock
+    let clients: ClientRegistry
 
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("facepay-test-\(UUID().uuidString)", isDirectory: true)
@@ -32,11 +34,11 @@ struct TestServer {
 
     /// Runs `body` against a started server, then shuts it down gracefully (even on failure).
     static func with(bodyBytesMax: Int? = nil, paymentsSettings: PaymentsSettings = PaymentsSettings(),
-                     _ body: @Sendable (TestServer) async throws -> Void) async throws {
+                     logHandler: LogRecorder? = nil, _ body: @Sendable (TestServer) async throws -> Void) async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
+        var logger = logHandler.map { recorder in Logger(label: "test") { recorder.handler(label: $0) } } ?? Logger(label: "test")
+        logger.logLevel = logHandler == nil ? .error : .trace
         let database = try AppDatabase.open(path: directory.appendingPathComponent("facepay.sqlite").path, logger: logger)
         let authority = try CertificateAuthority.create(commonName: "Test CA")
         let serverCertificate = try authority.issueServerCertificate(dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]])
@@ -56,6 +58,7 @@ struct TestServer {
         let server = try FacePayServer(settings: settings, database: database, galleries: Galleries(), keyRing: keyRing,
                                        paymentsSettings: paymentsSettings, clock: clock, logger: logger)
         let group = ServiceGroup(configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger))
+        let registry = ClientRegistry()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var failure: (any Error)?
@@ -63,10 +66,12 @@ struct TestServer {
                 let ports = try await server.boundPorts.waitUntilBound()
                 try await body(TestServer(directory: directory, database: database, authority: authority,
                                           apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
-                                          payments: server.payments, clock: clock))
+                                          payments: server.payments, clock: clock, clients: registry))
             } catch {
                 failure = error
             }
+            // Close client connections first: the server's graceful shutdown waits for open ones.
+            await shutdownClients(registry)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             if let failure { throw failure }
@@ -82,12 +87,12 @@ struct TestServer {
     /// A client with a certificate from this server's CA (whatever the database says of it).
     func client(certificateFor deviceID: String, role: String, authority: CertificateAuthority? = nil) throws -> TestClient {
         let issued = try (authority ?? self.authority).issueDeviceCertificate(deviceID: deviceID, role: role)
-        return try TestClient(port: apiPort, trusting: self.authority, certificate: issued)
+        return clients.register(try TestClient(port: apiPort, trusting: self.authority, certificate: issued))
     }
 
     /// A client that presents no certificate at all.
     func anonymousClient() throws -> TestClient {
-        try TestClient(port: apiPort, trusting: authority, certificate: nil)
+        clients.register(try TestClient(port: apiPort, trusting: authority, certificate: nil))
     }
 }
 
@@ -145,4 +150,20 @@ func using<T>(_ client: TestClient, _ body: (TestClient) async throws -> T) asyn
         try? await client.shutdown()
         throw error
     }
+}
+
+/// Every client a test made, so the harness can close them before stopping the server.
+final class ClientRegistry: Sendable {
+    private let clients = Mutex<[HTTPClient]>([])
+
+    func register(_ client: TestClient) -> TestClient {
+        clients.withLock { $0.append(client.http) }
+        return client
+    }
+
+    func all() -> [HTTPClient] { clients.withLock { $0 } }
+}
+
+func shutdownClients(_ registry: ClientRegistry) async {
+    for client in registry.all() { try? await client.shutdown() }
 }
