@@ -39,6 +39,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env FACEPAY_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(help: "Target false-positive identification rate of 1:N decisions (env FACEPAY_TARGET_FPIR; default 0.001).")
+    var targetFPIR: Double?
+
+    @Option(help: "Minimum score gap to the best different customer (env FACEPAY_MATCH_MARGIN; default 0.05).")
+    var matchMargin: Double?
+
+    @Option(help: "Manual-capture hold lifetime in seconds (env FACEPAY_HOLD_SECONDS; default 604800 = 7 days).")
+    var holdSeconds: Double?
+
+    @Option(help: "Purge templates unused for this many days (env FACEPAY_TEMPLATE_RETENTION_DAYS; default 1095).")
+    var templateRetentionDays: Double?
+
+    @Option(help: "Liveness failures that lock a device out (env FACEPAY_LOCKOUT_FAILURES_MAX; default 5 in 180 s, for 1800 s).")
+    var lockoutFailuresMax: Int?
+
+    @Flag(help: "Require an Ed25519 Device-Signature from every terminal (env FACEPAY_REQUIRE_TERMINAL_SIGNATURES=1).")
+    var requireTerminalSignatures = false
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = LogSetup.bootstrap(level: logLevel ?? environment["FACEPAY_LOG_LEVEL"])
@@ -86,7 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
             progress.finish()
             logger.notice("gallery loaded", metadata: ["templates": "\(loaded)"])
-            let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing, logger: logger)
+            let paymentsSettings = try paymentsSettings(environment)
+            let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing,
+                                           paymentsSettings: paymentsSettings, logger: logger)
             let group = ServiceGroup(configuration: .init(
                 services: server.services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -110,5 +130,35 @@ struct ServeCommand: AsyncParsableCommand {
     static func curlLine(directory: DataDirectory, host: String, port: Int) -> String {
         let urlHost = host.contains(":") ? "[\(host)]" : (host == "0.0.0.0" ? "127.0.0.1" : host)
         return "curl --cacert \(directory.caCertificatePath) --cert \(directory.deviceCertificatePath("T-DEV-1")) --key \(directory.deviceKeyPath("T-DEV-1")) https://\(urlHost):\(port)/v1/me"
+    }
+
+    /// The business settings from flags, then FACEPAY_* variables, then the product defaults.
+    func paymentsSettings(_ environment: [String: String]) throws -> PaymentsSettings {
+        var result = PaymentsSettings()
+        func number(_ flag: Double?, _ variable: String) -> Double? { flag ?? environment[variable].flatMap(Double.init) }
+        if let value = number(targetFPIR, "FACEPAY_TARGET_FPIR") {
+            guard value > 0, value < 1 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "target FPIR must be in (0, 1)") }
+            result.matchPolicy.targetFPIR = value
+        }
+        if let value = number(matchMargin, "FACEPAY_MATCH_MARGIN") {
+            guard value >= 0, value < 1 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "match margin must be in [0, 1)") }
+            result.matchPolicy.margin = Float(value)
+        }
+        if let value = number(holdSeconds, "FACEPAY_HOLD_SECONDS") {
+            guard value >= 60 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "holds must last at least 60 s") }
+            result.holdDurationSeconds = value
+        }
+        if let value = number(templateRetentionDays, "FACEPAY_TEMPLATE_RETENTION_DAYS") {
+            guard value >= 1 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "template retention must be at least 1 day") }
+            result.templateRetentionSeconds = value * 86_400
+        }
+        if let value = lockoutFailuresMax ?? environment["FACEPAY_LOCKOUT_FAILURES_MAX"].flatMap(Int.init) {
+            guard value >= 1 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "lockout needs at least 1 failure") }
+            result.liveness.lockoutFailuresMax = value
+        }
+        if requireTerminalSignatures || ["1", "true", "yes"].contains(environment["FACEPAY_REQUIRE_TERMINAL_SIGNATURES"]?.lowercased() ?? "") {
+            result.liveness.requireTerminalSignatures = true
+        }
+        return result
     }
 }

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Biometrics
+import FacePayCore
+import Foundation
+import HTTPAPI
+import Ledger
+import Payments
+import Simulator
+import Storage
+
+/// `facepay bench api`: approved payments/s and p50/p99 latency end to end over mutual TLS.
+///
+/// 1. A fresh data directory with the development PKI and `--customers` synthetic `sim-128`
+///    customers (wallet, deposit, sealed template) written straight into SQLite.
+/// 2. The server in its own process (this binary, `serve`), which loads the gallery at start-up.
+/// 3. This process is the load generator: `--connections` terminals, each with its own client
+///    certificate and keep-alive connection, each payment a challenge + a payment.
+/// The server runs with the lockout threshold raised: a busy bench till sees hundreds of
+/// payments a minute, so the ~0.3 % genuine liveness failures would otherwise lock it out.
+struct BenchAPICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "api", abstract: "End-to-end approved payments/s over mTLS with a large gallery.")
+
+    @Option(help: "Enrolled customers in the gallery.") var customers = 100_000
+    @Option(help: "Concurrent terminals (connections) of the load generator.") var connections = 32
+    @Option(help: "Seconds measured (after warm-up).") var seconds = 15.0
+    @Option(help: "Warm-up seconds, not measured.") var warmUp = 3.0
+    @Option(help: "Working directory (default: a new temporary one, removed afterwards).") var directory: String?
+    @Option(help: "Seed of the synthetic customers.") var seed: UInt64 = 20261129
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard (1...5_000_000).contains(customers) else { throw ValidationError("--customers must be 1…5000000") }
+        guard (1...1024).contains(connections) else { throw ValidationError("--connections must be 1…1024") }
+        guard seconds > 0, warmUp >= 0 else { throw ValidationError("--seconds must be positive") }
+    }
+
+    func run() async throws {
+        let root = directory.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("facepay-bench-api-\(UUID().uuidString)")
+        defer { if directory == nil { try? FileManager.default.removeItem(at: root) } }
+        let data = DataDirectory(path: root.path)
+        try data.create()
+        let database = try AppDatabase.open(path: data.databasePath, logger: DataDirectoryOptions.quietLogger)
+        try DevelopmentPKI.ensure(in: data, database: database)
+        let keyRing = try TemplateKeyRing.load(path: data.templateKeyPath, environment: [:], createIfMissing: true)
+
+        let identities = try seedCustomers(database: database, keyRing: keyRing)
+        let terminalBases = try issueTerminals(data: data, database: database)
+
+        let server = try startServer(data: data)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let port = try await apiPort(of: server, logPath: root.appendingPathComponent("server.log").path)
+        let url = "https://127.0.0.1:\(port)"
+        var terminals: [LiveClient] = []
+        for base in terminalBases {
+            terminals.append(try LiveClient(baseURL: url, certificatePath: base + ".pem", keyPath: base + ".key",
+                                            caPath: data.caCertificatePath, connectionsMax: 1))
+        }
+        status("load: \(connections) connections, \(warmUp) s warm-up, \(seconds) s measured")
+        let result = await APILoadGenerator(identities: identities, warmUpSeconds: warmUp, measureSeconds: seconds, seed: seed)
+            .run(terminals: terminals)
+        for terminal in terminals { try? await terminal.shutdown() }
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
+
+        let p50 = result.percentileMilliseconds(0.50)
+        let p99 = result.percentileMilliseconds(0.99)
+        if json {
+            let object: [String: Any] = ["customers": customers, "connections": connections,
+                                         "payments_per_s": (result.paymentsPerSecond * 10).rounded() / 10,
+                                         "p50_ms": (p50 * 100).rounded() / 100, "p99_ms": (p99 * 100).rounded() / 100,
+                                         "errors": result.errors, "declined": result.declined]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("customers  connections  approved/s  p50 ms  p99 ms  declined  errors")
+            print(String(format: "%9d  %11d  %10.1f  %6.2f  %6.2f  %8d  %6d", customers, connections, result.paymentsPerSecond, p50, p99,
+                         result.declined, result.errors))
+        }
+    }
+
+    func status(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Writes the customers straight into SQLite (wallet, deposit, customer row, sealed
+    /// template), 2,000 per transaction; returns their identities for the load generator.
+    func seedCustomers(database: AppDatabase, keyRing: TemplateKeyRing) throws -> [SyntheticPerson] {
+        var random = SeededRandom(seed: seed)
+        let model = SyntheticFaceModel.sim128
+        let euro = Currency("EUR")!
+        let progress = TerminalProgress(label: "seeding")
+        var identities: [SyntheticPerson] = []
+        identities.reserveCapacity(customers)
+        let batchSize = 2000
+        var done = 0
+        while done < customers {
+            let count = min(batchSize, customers - done)
+            var batch: [(SyntheticPerson, [Float], String)] = []
+            for index in done..<(done + count) {
+                let person = SyntheticPerson(model: model, using: &random)
+                let session = model.session(of: person.identity, using: &random)
+                let norm = session.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                batch.append((person, session.map { Float($0 / norm) }, String(format: "+4917%09d", index)))
+            }
+            let now = Date()
+            try database.pool.write { db in
+                for (_, template, phone) in batch {
+                    let customerID = LedgerIdentifier.make(.customer, now: now)
+                    let account = try LedgerStore.createAccount(db, kind: .customerWallet, ownerID: customerID, currency: euro,
+                                                                actor: "bench", now: now)
+                    _ = try LedgerStore.deposit(db, accountID: account.id, amount: Money(amountMinor: 1_000_000_000, currency: euro),
+                                                deviceID: nil, actor: "bench", now: now)
+                    try Customer(id: customerID, fullName: "Bench Customer", phoneE164: phone, accountID: account.id,
+                                 consentVersion: "2026-01", consentKioskID: "K-DEV-1", now: now).insert(db)
+                    try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: "sim-128", keyRing: keyRing, now: now)
+                }
+            }
+            identities += batch.map(\.0)
+            done += count
+            progress.update("customers", done: done, total: customers)
+        }
+        progress.finish()
+        return identities
+    }
+
+    /// One terminal certificate per connection (a device holds few outstanding challenges).
+    func issueTerminals(data: DataDirectory, database: AppDatabase) throws -> [String] {
+        let authority = try CertificateAuthority.load(certificatePath: data.caCertificatePath, keyPath: data.caKeyPath)
+        let folder = data.root.appendingPathComponent("bench-terminals", isDirectory: true)
+        return try (0..<connections).map { index in
+            let id = "T-BENCH-\(index)"
+            try authority.issueDeviceCertificate(deviceID: id, role: DeviceRole.terminal.rawValue).write(to: folder, baseName: id)
+            try database.addDeviceIfAbsent(Device(id: id, role: .terminal, merchantID: "M-BENCH", createdAt: Date()))
+            return folder.appendingPathComponent(id).path
+        }
+    }
+
+    func startServer(data: DataDirectory) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["serve", "--data-dir", data.root.path, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0",
+                             "--lockout-failures-max", "1000000", "--log-level", "notice"]
+        let logPath = data.root.appendingPathComponent("server.log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Waits for the server's "API listening" log line and returns its port.
+    func apiPort(of server: Process, logPath: String) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(600)
+        while ContinuousClock.now < deadline {
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if let range = log.range(of: #"address=127\.0\.0\.1:\d+ listener=api"#, options: .regularExpression),
+               let port = Int(log[range].dropFirst("address=127.0.0.1:".count).prefix(while: \.isNumber)) {
+                return port
+            }
+            guard server.isRunning else { throw CommandFailure(message: "the server exited: \(log.suffix(2000))") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CommandFailure(message: "the server did not start listening")
+    }
+}
