@@ -32,8 +32,8 @@ public struct PaymentsService: Sendable {
         self.keyRing = keyRing
         self.clock = clock
         self.observer = observer
-        let challengeStore = SQLiteChallengeStore(database: database)
-        let replayGuard = SQLiteReplayGuardStore(database: database, retentionSeconds: settings.liveness.replayRetentionSeconds,
+        let challengeStore = SQLiteChallengeStore(database: database, writer: writer)
+        let replayGuard = SQLiteReplayGuardStore(database: database, writer: writer, retentionSeconds: settings.liveness.replayRetentionSeconds,
                                                  fingerprintsMax: settings.liveness.replayFingerprintsMax)
         liveness = LivenessPolicy(settings: settings.liveness, challengeStore: challengeStore, replayGuard: replayGuard, clock: clock)
         challenges = ChallengeIssuer(settings: settings.liveness, store: challengeStore, clock: clock)

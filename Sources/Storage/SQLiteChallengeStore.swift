@@ -6,13 +6,25 @@ import Synchronization
 
 /// Challenges in SQLite, so they survive a restart. Consuming is one conditional UPDATE: of two
 /// requests racing on one challenge, only one can move `used_at_ms` from NULL.
+///
+/// Writes go through the group-commit writer when one is given (the server), so issuing and
+/// consuming challenges share the payments' transactions and fsyncs instead of paying one each.
 public struct SQLiteChallengeStore: ChallengeStore {
     let database: AppDatabase
+    let writer: GroupCommitWriter?
 
-    public init(database: AppDatabase) { self.database = database }
+    public init(database: AppDatabase, writer: GroupCommitWriter? = nil) {
+        self.database = database
+        self.writer = writer
+    }
+
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let writer { return try await writer.submit(work) }
+        return try await database.pool.write(work)
+    }
 
     public func insert(_ challenge: Challenge, outstandingPerDeviceMax: Int, now: Date) async throws -> ChallengeInsertion {
-        try await database.pool.write { db in
+        try await write { db in
             let outstanding = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM challenges WHERE device_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?
                 """, arguments: [challenge.deviceID, now.epochMilliseconds]) ?? 0
@@ -26,7 +38,7 @@ public struct SQLiteChallengeStore: ChallengeStore {
     }
 
     public func consume(id: String, deviceID: String, now: Date) async throws -> ChallengeConsumption {
-        try await database.pool.write { db in
+        try await write { db in
             let nowMs = now.epochMilliseconds
             if let row = try Row.fetchOne(db, sql: """
                 UPDATE challenges SET used_at_ms = ?
@@ -70,14 +82,17 @@ public struct SQLiteChallengeStore: ChallengeStore {
 /// holds more than `fingerprintsMax` the oldest go first (pruned every `pruneEvery` calls).
 public final class SQLiteReplayGuardStore: ReplayGuardStore {
     let database: AppDatabase
+    let writer: GroupCommitWriter?
     let retentionSeconds: Double
     let fingerprintsMax: Int
     private let calls = Mutex(0)
     static let pruneEvery = 256
 
-    public init(database: AppDatabase, retentionSeconds: Double = 30 * 86_400, fingerprintsMax: Int = 10_000_000) {
+    public init(database: AppDatabase, writer: GroupCommitWriter? = nil, retentionSeconds: Double = 30 * 86_400,
+                fingerprintsMax: Int = 10_000_000) {
         precondition(retentionSeconds > 0 && fingerprintsMax > 0)
         self.database = database
+        self.writer = writer
         self.retentionSeconds = retentionSeconds
         self.fingerprintsMax = fingerprintsMax
     }
@@ -89,7 +104,8 @@ public final class SQLiteReplayGuardStore: ReplayGuardStore {
             count += 1
             return count % Self.pruneEvery == 0
         }
-        return try await database.pool.write { db in
+        let fingerprintsMax = fingerprintsMax
+        let work: @Sendable (Database) throws -> Set<FrameFingerprint> = { db in
             var seen: Set<FrameFingerprint> = []
             let select = try db.cachedStatement(sql: "SELECT 1 FROM frame_fingerprints WHERE digest = ? AND last_seen_at_ms > ?")
             let upsert = try db.cachedStatement(sql: """
@@ -113,6 +129,8 @@ public final class SQLiteReplayGuardStore: ReplayGuardStore {
             }
             return seen
         }
+        if let writer { return try await writer.submit(work) }
+        return try await database.pool.write(work)
     }
 }
 
