@@ -51,7 +51,7 @@ extension PaymentsService {
             preconditionFailure("unreachable")
         }
         let index = try galleries.index(for: profile.id)
-        let duplicate = index.searchResult(probe, bucket: nil, k: OpenSetDecision.candidatesNeeded)
+        let duplicate = galleries.search(index, probe, bucket: nil)
         if case .accepted = OpenSetDecision.identify(candidates: duplicate.candidates, templatesSearched: duplicate.templatesSearched,
                                                      profile: profile, policy: settings.matchPolicy) {
             _ = try await writer.submit { db in

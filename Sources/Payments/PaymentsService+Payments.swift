@@ -48,7 +48,7 @@ extension PaymentsService {
 
         case .live(let probe, let profile):
             let index = try galleries.index(for: profile.id)
-            let search = index.searchResult(probe, bucket: bucket, k: OpenSetDecision.candidatesNeeded)
+            let search = galleries.search(index, probe, bucket: bucket)
             let decision = OpenSetDecision.identify(candidates: search.candidates, templatesSearched: search.templatesSearched,
                                                     profile: profile, policy: settings.matchPolicy)
             let liveness = LivenessSummary(passed: true, failedChecks: nil)

@@ -42,7 +42,7 @@ extension PaymentsService {
                 decision = score.map { OpenSetDecision.verify(subjectID: customerID, score: $0, profile: profile, policy: settings.matchPolicy) } ?? .noMatch(score: nil)
                 searched = 1
             } else {
-                let search = index.searchResult(probe, bucket: bucket, k: OpenSetDecision.candidatesNeeded)
+                let search = galleries.search(index, probe, bucket: bucket)
                 decision = OpenSetDecision.identify(candidates: search.candidates, templatesSearched: search.templatesSearched,
                                                     profile: profile, policy: settings.matchPolicy)
                 searched = search.templatesSearched
