@@ -49,6 +49,7 @@ public struct FacePayServer: Sendable {
         IdentityRoutes().register(on: router)
         PaymentRoutes(payments: payments).register(on: router)
         AuditorRoutes(database: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
+        ConsoleRoutes(database: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(
@@ -88,7 +89,7 @@ public struct FacePayServer: Sendable {
 
     /// Server TLS that demands a client certificate chaining to the client CA. Hostname checks
     /// do not apply to clients; identity comes from OU/CN in `ClientIdentityMiddleware`.
-    static func tlsConfiguration(_ settings: ServerSettings) throws -> TLSConfiguration {
+    public static func tlsConfiguration(_ settings: ServerSettings) throws -> TLSConfiguration {
         func load<T>(_ what: String, _ path: String, _ make: () throws -> T) throws -> T {
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw FacePayError(.badRequest, code: "tls_file_missing", detail: "\(what) not found or unreadable: \(path)")

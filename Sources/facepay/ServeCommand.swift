@@ -95,8 +95,15 @@ struct ServeCommand: AsyncParsableCommand {
                 settings.limits.bodyBytesMax = limit
             }
 
-            let keyRing = try TemplateKeyRing.load(path: directory.templateKeyPath, environment: environment,
-                                                   createIfMissing: !isProduction)
+            // Certificates first: a misconfigured listener is the likeliest production mistake.
+            _ = try FacePayServer.tlsConfiguration(settings)
+            let keyRing: TemplateKeyRing
+            do {
+                keyRing = try TemplateKeyRing.load(path: directory.templateKeyPath, environment: environment, createIfMissing: !isProduction)
+            } catch let error as FacePayError where error.code == "template_key_missing" {
+                throw FacePayError(.badRequest, code: "template_key_missing",
+                                   detail: "no template encryption key: set FACEPAY_TEMPLATE_KEY ('<key-id> <base64 of 32 bytes>') or FACEPAY_TEMPLATE_KEY_FILE, or put a key file at \(directory.templateKeyPath)")
+            }
             let galleries = Galleries()
             let progress = TerminalProgress(label: "loading templates")
             let loaded = try galleries.load(from: database, keyRing: keyRing) { model, done, total in

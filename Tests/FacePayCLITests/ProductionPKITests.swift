@@ -19,6 +19,7 @@ struct ProductionPKITests {
 
         let server = try binary.start(["serve", "--production", "--data-dir", data, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory, environment: [
             "FACEPAY_TLS_CERT": "pki/server.pem", "FACEPAY_TLS_KEY": "pki/server.key", "FACEPAY_CLIENT_CA": "pki/device-ca.pem",
+            "FACEPAY_TEMPLATE_KEY": "k-prod-1 \(Data((0..<32).map { UInt8($0) }).base64EncodedString())",
         ])
         defer { server.killIfRunning() }
         // Production prints no curl line; find the bound port in the log.

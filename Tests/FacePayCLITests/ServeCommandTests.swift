@@ -65,10 +65,20 @@ struct ServeCommandTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("--production needs the server certificate"))
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("facepay-data/pki").path), "production mode generated a PKI")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("facepay-data/template.key").path), "production mode generated a key")
 
         let missing = try await binary.run(["serve", "--production", "--tls-cert", "/nonexistent/server.pem", "--tls-key", "/nonexistent/server.key",
                                             "--client-ca", "/nonexistent/ca.pem", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory)
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("/nonexistent/server.pem"))
+
+        // Certificates present but no template key: production generates none.
+        let pki = directory.appendingPathComponent("data/pki").path
+        #expect(try await binary.run(["pki", "init", "--data-dir", directory.appendingPathComponent("data").path], in: directory).status == 0)
+        let noKey = try await binary.run(["serve", "--production", "--data-dir", directory.appendingPathComponent("prod").path,
+                                          "--tls-cert", pki + "/server.pem", "--tls-key", pki + "/server.key", "--client-ca", pki + "/ca.pem",
+                                          "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory)
+        #expect(noKey.status != 0)
+        #expect(noKey.stderr.contains("FACEPAY_TEMPLATE_KEY"))
     }
 }

@@ -1,0 +1,278 @@
+import FacePayCore
+import Foundation
+import Ledger
+import Storage
+
+/// Escaping for text placed in HTML. Every value the console shows comes from the ledger, and
+/// some of it is typed by people at a till (a payment `reference`), so nothing is written into
+/// the page without passing through here.
+enum HTMLEscaping {
+    /// Escapes `text` for an HTML text node or a quoted attribute value (double or single quotes).
+    ///
+    /// Works on Unicode scalars, not Characters: a quote followed by a combining mark is one
+    /// Character that does not compare equal to `"`, but the HTML parser still sees the quote.
+    static func escape(_ text: String) -> String {
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": escaped.append(contentsOf: "&#39;".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
+    }
+
+    /// Percent-encodes a query-string name or value: only RFC 3986 unreserved characters stay
+    /// as they are, so `&`, `=`, `#`, `+` and spaces in a value cannot change the link's meaning.
+    static func queryComponent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+}
+
+/// The console's query string: the transfer filters and paging, and the event filter and
+/// paging. Kept as the text the auditor sent, so forms and links echo it exactly; parsing and
+/// bounds are `AuditorQueries`' job.
+struct ConsoleState {
+    /// The filters of `/v1/ledger/transfers`, in the order links spell them.
+    static let transferFilterNames = ["account_id", "merchant_id", "device_id", "payment_id", "since", "until"]
+    static let transferNames = transferFilterNames + ["limit", "cursor"]
+    /// The event list has its own names so both tables page independently on one page.
+    static let eventNames = ["action", "events_limit", "events_cursor"]
+    static let allNames = transferNames + eventNames
+
+    /// Only the names the console knows; anything else in the query string is dropped from links.
+    let values: [String: String]
+
+    init(parameters: [String: String]) {
+        values = parameters.filter { Self.allNames.contains($0.key) && !$0.value.isEmpty }
+    }
+
+    subscript(name: String) -> String? { values[name] }
+
+    /// `/console?…` with `changes` applied (nil removes a name) and the fragment, if any.
+    func consoleLink(_ changes: [String: String?] = [:], fragment: String? = nil) -> String {
+        var merged = values
+        for (name, value) in changes { merged[name] = value }
+        return Self.link(path: "/console", names: Self.allNames, values: merged) + (fragment.map { "#" + $0 } ?? "")
+    }
+
+    /// The CSV export of exactly the filtered transfers: filters only, no page size or cursor,
+    /// so the download is the whole filtered ledger rather than the page on screen.
+    var csvLink: String {
+        Self.link(path: "/v1/ledger/transfers.csv", names: Self.transferFilterNames, values: values)
+    }
+
+    static func link(path: String, names: [String], values: [String: String]) -> String {
+        let pairs = names.compactMap { name in
+            values[name].flatMap { $0.isEmpty ? nil : HTMLEscaping.queryComponent(name) + "=" + HTMLEscaping.queryComponent($0) }
+        }
+        return pairs.isEmpty ? path : path + "?" + pairs.joined(separator: "&")
+    }
+}
+
+/// The console page, rendered from what `ConsoleRoutes` read. Plain HTML and inline CSS: no
+/// script at all, so the strict Content-Security-Policy can forbid every script source.
+struct ConsolePage {
+    let device: Device
+    let report: IntegrityReport
+    let head: AuditHead
+    let state: ConsoleState
+    let transfers: TransferPage
+    /// The account the `account_id` filter names, when it exists: its balances head the table.
+    let account: Account?
+    let events: AuditEventPage
+    /// True when the event list shows the newest events because no cursor or filter was given.
+    let eventsFromTail: Bool
+
+    /// Enough of a hash to tell events apart at a glance; the full value is in the cell's title.
+    static let hashPrefixLength = 12
+
+    func render() -> String {
+        var html = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>FacePay ledger console</title>
+        <style>\(Self.style)</style>
+        </head>
+        <body>
+        <header><h1>FacePay ledger console</h1>
+        <p class="who">Read only. Signed in as <code>\(escape(device.id))</code> (\(escape(device.role.rawValue))).</p></header>
+
+        """
+        html += integritySection()
+        html += transfersSection()
+        html += eventsSection()
+        html += "</body>\n</html>\n"
+        return html
+    }
+
+    // MARK: Sections
+
+    private func integritySection() -> String {
+        var html = "<section id=\"integrity\">\n"
+        if report.ok {
+            html += "<p class=\"badge verified\" id=\"integrity-badge\">Ledger verified — \(report.eventsChecked) events, \(report.transfersChecked) transfers</p>\n"
+        } else {
+            html += "<div class=\"badge failed\" id=\"integrity-badge\"><p>Ledger integrity check failed — \(report.problems.count) "
+            html += report.problems.count == 1 ? "problem" : "problems"
+            html += " (\(report.eventsChecked) events, \(report.transfersChecked) transfers checked)</p>\n<ul>\n"
+            for problem in report.problems {
+                html += "<li>\(escape(problem.description))</li>\n"
+            }
+            html += "</ul>\n"
+            if report.problems.count >= ConsoleRoutes.problemsShownMax {
+                html += "<p>Listing stops at \(ConsoleRoutes.problemsShownMax) problems; <code>facepay audit verify</code> lists more.</p>\n"
+            }
+            html += "</div>\n"
+        }
+        html += "<p class=\"head\">Audit head: seq <code id=\"head-seq\">\(head.seq)</code>, hash <code id=\"head-hash\">\(escape(head.hash))</code></p>\n"
+        html += "</section>\n"
+        return html
+    }
+
+    private func transfersSection() -> String {
+        var html = "<section id=\"transfers\">\n<h2>Transfers</h2>\n"
+        html += "<form method=\"get\" action=\"/console#transfers\">\n"
+        for (name, label) in [("account_id", "Account"), ("merchant_id", "Merchant"), ("device_id", "Device"), ("payment_id", "Payment")] {
+            html += textInput(name, label: label, placeholder: nil)
+        }
+        html += textInput("since", label: "Since", placeholder: "2026-01-31T00:00:00Z")
+        html += textInput("until", label: "Until", placeholder: "2026-02-01T00:00:00Z")
+        html += textInput("limit", label: "Per page", placeholder: "100", size: 5)
+        // A new filter starts the transfer list again, but keeps the event list where it was.
+        html += hiddenInputs(ConsoleState.eventNames)
+        html += "<button type=\"submit\">Filter</button> <a href=\"\(escape(state.consoleLink(Dictionary(uniqueKeysWithValues: ConsoleState.transferNames.map { ($0, nil) }), fragment: "transfers")))\">Clear</a>\n"
+        html += "</form>\n"
+        html += "<p><a id=\"transfers-csv\" href=\"\(escape(state.csvLink))\">Download these transfers as CSV</a> (every page)</p>\n"
+        html += accountSummary()
+
+        if transfers.transfers.isEmpty {
+            html += "<p class=\"empty\">No transfers match.</p>\n"
+        } else {
+            html += """
+            <table>
+            <thead><tr><th>created at</th><th>transfer</th><th>kind</th><th>debit account</th><th>credit account</th>\
+            <th class="number">amount (minor units)</th><th>currency</th><th>payment</th><th>device</th><th>merchant</th>\
+            <th>pending transfer</th><th>expires at</th></tr></thead>
+            <tbody>
+
+            """
+            for transfer in transfers.transfers.map(TransferWire.init) {
+                let cells = [transfer.createdAt, transfer.transferID, transfer.kind, transfer.debitAccountID, transfer.creditAccountID]
+                html += "<tr class=\"transfer\">" + cells.map(cell).joined()
+                html += "<td class=\"number\">\(transfer.amount)</td>" + cell(transfer.currency)
+                html += [transfer.paymentID, transfer.deviceID, transfer.merchantID, transfer.pendingTransferID, transfer.expiresAt]
+                    .map { cell($0 ?? "") }.joined()
+                html += "</tr>\n"
+            }
+            html += "</tbody>\n</table>\n"
+        }
+        if let next = transfers.nextCursor {
+            html += "<p class=\"paging\"><a id=\"transfers-next\" rel=\"next\" href=\"\(escape(state.consoleLink(["cursor": String(next)], fragment: "transfers")))\">Next page</a></p>\n"
+        } else {
+            html += "<p class=\"paging\">End of the list.</p>\n"
+        }
+        html += "</section>\n"
+        return html
+    }
+
+    /// The filtered account's balances, as `GET /v1/ledger/accounts/{id}` gives them (minor units).
+    private func accountSummary() -> String {
+        guard let filtered = state["account_id"] else { return "" }
+        guard let account else {
+            return "<p class=\"empty\" id=\"account-summary\">No account <code>\(escape(filtered))</code>.</p>\n"
+        }
+        let wire = AccountWire(account)
+        let balances = wire.balances
+        var html = "<p id=\"account-summary\">Account <code>\(escape(wire.accountID))</code> (\(escape(wire.kind)) of <code>\(escape(wire.ownerID))</code>, \(escape(wire.currency))"
+        html += wire.frozen ? ", <strong>frozen</strong>" : ""
+        html += "): posted <span class=\"number\">\(balances.posted)</span>, available <span class=\"number\" id=\"account-available\">\(balances.available)</span>"
+        html += "; debits posted \(balances.debitsPosted), pending \(balances.debitsPending); credits posted \(balances.creditsPosted), pending \(balances.creditsPending)"
+        return html + " (minor units)</p>\n"
+    }
+
+    private func eventsSection() -> String {
+        var html = "<section id=\"events\">\n<h2>Audit events</h2>\n"
+        html += "<form method=\"get\" action=\"/console#events\">\n"
+        html += textInput("action", label: "Action", placeholder: "payment.approved")
+        html += textInput("events_limit", label: "Per page", placeholder: "100", size: 5)
+        html += hiddenInputs(ConsoleState.transferNames)
+        html += "<button type=\"submit\">Filter</button> <a href=\"\(escape(state.consoleLink(Dictionary(uniqueKeysWithValues: ConsoleState.eventNames.map { ($0, nil) }), fragment: "events")))\">Clear</a>\n"
+        html += "</form>\n"
+        if eventsFromTail {
+            html += "<p class=\"note\">The newest events, oldest first. <a id=\"events-first\" href=\"\(escape(state.consoleLink(["events_cursor": "0"], fragment: "events")))\">Start from the first event</a></p>\n"
+        } else {
+            html += "<p class=\"note\">In chain order. <a id=\"events-newest\" href=\"\(escape(state.consoleLink(["events_cursor": nil, "action": nil], fragment: "events")))\">Newest events</a></p>\n"
+        }
+
+        if events.events.isEmpty {
+            html += "<p class=\"empty\">No events match.</p>\n"
+        } else {
+            html += """
+            <table>
+            <thead><tr><th class="number">seq</th><th>time</th><th>actor</th><th>action</th><th>subject</th><th>detail</th><th>hash</th></tr></thead>
+            <tbody>
+
+            """
+            for event in events.events {
+                html += "<tr class=\"event\"><td class=\"number\">\(event.seq)</td>"
+                html += [event.time, event.actor, event.action, event.subject].map(cell).joined()
+                html += "<td class=\"detail\"><code>\(escape(event.detail))</code></td>"
+                html += "<td title=\"\(escape(event.hash))\"><code>\(escape(String(event.hash.prefix(Self.hashPrefixLength))))…</code></td></tr>\n"
+            }
+            html += "</tbody>\n</table>\n"
+        }
+        if let next = events.nextCursor {
+            html += "<p class=\"paging\"><a id=\"events-next\" rel=\"next\" href=\"\(escape(state.consoleLink(["events_cursor": String(next)], fragment: "events")))\">Next events</a></p>\n"
+        } else {
+            html += "<p class=\"paging\">End of the log.</p>\n"
+        }
+        html += "</section>\n"
+        return html
+    }
+
+    // MARK: Pieces
+
+    private func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
+
+    private func cell(_ text: String) -> String { "<td>\(escape(text))</td>" }
+
+    private func textInput(_ name: String, label: String, placeholder: String?, size: Int = 20) -> String {
+        var html = "<label>\(escape(label)) <input type=\"text\" name=\"\(name)\" size=\"\(size)\""
+        if let value = state[name] { html += " value=\"\(escape(value))\"" }
+        if let placeholder { html += " placeholder=\"\(escape(placeholder))\"" }
+        return html + "></label>\n"
+    }
+
+    /// The other table's state, so submitting one form does not reset the other table.
+    private func hiddenInputs(_ names: [String]) -> String {
+        names.compactMap { name in
+            state[name].map { "<input type=\"hidden\" name=\"\(name)\" value=\"\(escape($0))\">\n" }
+        }.joined()
+    }
+
+    static let style = """
+    body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\
+    h1{font-size:1.4em;margin:0}h2{font-size:1.15em;margin-top:1.5em}\
+    .who{color:#555;margin:.2em 0 1em}\
+    .badge{padding:.6em .9em;border-radius:4px;font-weight:600;margin:.5em 0}\
+    .badge p{margin:0}.badge ul{font-weight:400;margin:.4em 0 0}\
+    .verified{background:#e3f5e6;border:1px solid #2e8540;color:#1b5e2b}\
+    .failed{background:#fbe4e4;border:1px solid #b32121;color:#7a1212}\
+    table{border-collapse:collapse;width:100%;font-size:13px}\
+    th,td{border:1px solid #ccc;padding:.25em .45em;text-align:left;vertical-align:top}\
+    th{background:#f2f2f2}.number{text-align:right;font-variant-numeric:tabular-nums}\
+    td.detail code{white-space:pre-wrap;word-break:break-all}\
+    form{margin:.5em 0}label{margin-right:.6em;white-space:nowrap}\
+    .note,.empty{color:#555}.paging{margin:.6em 0}
+    """
+}

@@ -1,0 +1,86 @@
+import FacePayCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Storage
+
+/// `GET /console`: the auditor's read-only web console over the same data as the JSON calls —
+/// integrity badge and audit head, transfers with the filters and cursor of
+/// `/v1/ledger/transfers` (headed by the account's balances when `account_id` names one), audit
+/// events with an action filter and their own cursor.
+///
+/// Server-rendered HTML without any script. Query values are parsed by `AuditorQueries`, so a
+/// bad value is the same 400 problem+json as on the JSON calls (the page is never half-drawn).
+struct ConsoleRoutes {
+    let database: AppDatabase
+    let queries: AuditorQueries
+
+    /// No script, style only inline, nothing loaded from anywhere: whatever slipped into a value
+    /// could not run even if escaping failed. Exactly the policy the console's contract names.
+    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'"
+    static let frameOptionsHeader = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicyHeader = HTTPField.Name("Referrer-Policy")!
+
+    func register(on router: Router<FacePayRequestContext>) {
+        let console = self
+        router.group("console")
+            .add(middleware: RequireRoleMiddleware(.auditor))
+            .get { request, context in
+                try console.page(request, device: try context.requireDevice())
+            }
+    }
+
+    func page(_ request: Request, device: Device) throws -> Response {
+        let parameters = AuditorQueries.parameters(request)
+        // Parse everything before reading anything, so a bad value costs no database work.
+        let transferQuery = try queries.transferQuery(request)
+        var eventQuery = AuditEventQuery(
+            action: try queries.identifier(parameters, "action"),
+            afterSeq: try parse("events_cursor", as: "cursor", parameters) { try queries.cursor($0) },
+            limit: try parse("events_limit", as: "limit", parameters) { try queries.limit($0, defaultLimit: nil) })
+
+        // The whole chain and ledger are re-verified on every view: the badge is only worth
+        // something if it is computed now, not cached from before a tampering.
+        let report = try database.verifyIntegrity(problemsMax: Self.problemsShownMax)
+        let head = try database.auditHead() ?? AuditHead(seq: 0, hash: AuditLog.genesisHash)
+        // Landing on the console shows what happened lately. The store pages forward only, so
+        // with an action filter the list starts at the first event (finding the newest matching
+        // events would mean scanning the log).
+        let eventsFromTail = eventQuery.afterSeq == nil && eventQuery.action == nil
+        if eventsFromTail {
+            eventQuery.afterSeq = max(0, head.seq - Int64(eventQuery.limit))
+        }
+        let page = ConsolePage(
+            device: device, report: report, head: head, state: ConsoleState(parameters: parameters),
+            transfers: try database.transfers(transferQuery), account: try transferQuery.accountID.flatMap(database.account(id:)),
+            events: try database.auditEvents(eventQuery), eventsFromTail: eventsFromTail)
+
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        headers[.xContentTypeOptions] = "nosniff"
+        // Ledger data: never kept by a browser or proxy cache, never framed by another page,
+        // and links out (none today) would not carry the filters in a Referer.
+        headers[.cacheControl] = "no-store"
+        headers[Self.frameOptionsHeader] = "DENY"
+        headers[Self.referrerPolicyHeader] = "no-referrer"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page.render())))
+    }
+
+    /// Problems listed under a red badge; past this the list says it was cut.
+    static let problemsShownMax = 200
+
+    /// Parses the event list's own parameter (`events_cursor`, `events_limit`) with the shared
+    /// parser of its JSON twin (`cursor`, `limit`), and names the console's parameter in a 400.
+    private func parse<Value>(_ name: String, as sharedName: String, _ parameters: [String: String],
+                              _ parser: ([String: String]) throws -> Value) throws -> Value {
+        var renamed: [String: String] = [:]
+        renamed[sharedName] = parameters[name]
+        do {
+            return try parser(renamed)
+        } catch let error as FacePayError {
+            throw FacePayError(error.kind, code: error.code,
+                               detail: error.detail.replacingOccurrences(of: "'\(sharedName)'", with: "'\(name)'"))
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import AsyncHTTPClient
+import FacePayCore
+import Foundation
+@testable import HTTPAPI
+import NIOHTTP1
+import Simulator
+import Storage
+import Testing
+
+@Suite("the auditor's web console over mutual TLS")
+struct ConsoleTests {
+    /// A console page as the browser gets it: status, every header, the body as text.
+    struct Page {
+        let status: Int
+        let headers: HTTPHeaders
+        let html: String
+
+        /// The transfer ids of the table's rows, in page order.
+        var transferIDs: [String] {
+            html.matches(of: /<tr class="transfer"><td>[^<]*<\/td><td>([^<]*)<\/td>/).map { String($0.output.1) }
+        }
+
+        var eventSeqs: [Int] {
+            html.matches(of: /<tr class="event"><td class="number">(\d+)<\/td>/).compactMap { Int($0.output.1) }
+        }
+
+        /// The target of the link with this id, as the browser would follow it (entities decoded;
+        /// the console percent-encodes query values, so `&amp;` is the only entity in its links).
+        func link(id: String) -> String? {
+            guard let anchor = html.range(of: #"id="\#(id)""#),
+                  let start = html[anchor.upperBound...].range(of: #"href=""#),
+                  let end = html[start.upperBound...].firstIndex(of: "\"") else { return nil }
+            let href = String(html[start.upperBound..<end]).replacingOccurrences(of: "&amp;", with: "&")
+            // The fragment only scrolls the browser; it is never sent.
+            return href.split(separator: "#", maxSplits: 1).first.map(String.init)
+        }
+    }
+
+    /// GETs a page with the client's certificate and keeps the headers (the shared `send` keeps
+    /// only the content type, and the console's security headers are part of its contract).
+    static func get(_ client: TestClient, _ path: String) async throws -> Page {
+        let response = try await client.http.execute(HTTPClientRequest(url: "https://127.0.0.1:\(client.port)\(path)"), timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return Page(status: Int(response.status.code), headers: response.headers, html: String(buffer: body))
+    }
+
+    /// Enrols one shopper with a deposit, tops up once, and pays twice (a small real ledger: four
+    /// transfers and their audit events). Returns the transfer ids in ledger order and the wallet.
+    @discardableResult
+    static func workload(_ server: TestServer, terminal: TestClient, kiosk: TestClient, auditor: TestClient,
+                         reference: String = "order-1") async throws -> (transferIDs: [String], walletID: String) {
+        var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
+        let jane = shoppers.person()
+        let (customerID, walletID) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 5000)
+        let deposit = try await kiosk.send(.POST, "/v1/customers/\(customerID)/deposits", body: Data(#"{"amount":1000,"currency":"EUR"}"#.utf8),
+                                           headers: [("Idempotency-Key", "dep-1")])
+        try #require(deposit.status == 201)
+        let referenceJSON = String(decoding: try JSONEncoder().encode(reference), as: UTF8.self)
+        for amount in [700, 300] {
+            let paid = try await shoppers.pay(jane, terminal: terminal, amount: amount, extra: #""reference":\#(referenceJSON)"#)
+            try #require(try paid.json()["status"] as? String == "approved", "\(String(decoding: paid.body, as: UTF8.self))")
+        }
+        let listed = try await auditor.send(.GET, "/v1/ledger/transfers").json()
+        return (try #require(listed["transfers"] as? [[String: Any]]).compactMap { $0["transfer_id"] as? String }, walletID)
+    }
+
+    @Test("an auditor gets the HTML page: a green badge, the audit head, every transfer row, strict security headers")
+    func auditorSeesTheLedger() async throws {
+        try await TestServer.with { server in
+            let (terminal, other, kiosk, auditor) = try server.cast()
+            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let transferIDs = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor).transferIDs
+            #expect(transferIDs.count == 4)
+
+            let page = try await Self.get(auditor, "/console")
+            #expect(page.status == 200)
+            #expect(page.headers.first(name: "Content-Type") == "text/html; charset=utf-8")
+            #expect(page.headers.first(name: "Content-Security-Policy") == "default-src 'none'; style-src 'unsafe-inline'")
+            #expect(page.headers.first(name: "X-Content-Type-Options") == "nosniff")
+            #expect(page.html.hasPrefix("<!doctype html>"))
+            #expect(!page.html.contains("<script"), "the console needs no script at all")
+
+            let report = try server.database.verifyIntegrity()
+            #expect(page.html.contains(#"<p class="badge verified" id="integrity-badge">Ledger verified — \#(report.eventsChecked) events, 4 transfers</p>"#))
+            let head = try await auditor.send(.GET, "/v1/audit/head").json()
+            let headSeq = try #require(head["seq"] as? Int)
+            #expect(page.html.contains(#"<code id="head-seq">\#(headSeq)</code>"#))
+            #expect(page.html.contains(#"<code id="head-hash">\#(try #require(head["hash"] as? String))</code>"#))
+
+            #expect(page.transferIDs == transferIDs)
+            #expect(page.link(id: "transfers-next") == nil, "one page holds them all")
+            // Landing shows the newest events, up to the default page size.
+            #expect(page.eventSeqs.last == headSeq)
+            #expect(page.html.contains(">payment.approved<"))
+        }
+    }
+
+    @Test("filters narrow the transfers and travel with the CSV link; limit=1 pages row by row through the Next link")
+    func filtersAndPaging() async throws {
+        try await TestServer.with { server in
+            let (terminal, other, kiosk, auditor) = try server.cast()
+            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (transferIDs, walletID) = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
+
+            // Follow "Next page" from the first page to the end: one row each, in ledger order.
+            var seen: [String] = []
+            var path: String? = "/console?limit=1"
+            while let current = path {
+                let page = try await Self.get(auditor, current)
+                try #require(page.status == 200, "\(current): \(page.html)")
+                #expect(page.transferIDs.count == 1, "\(current)")
+                seen += page.transferIDs
+                path = page.link(id: "transfers-next")
+                if let next = path { #expect(next.contains("limit=1"), "the page size travels with the cursor") }
+                try #require(seen.count <= transferIDs.count, "paging must end")
+            }
+            #expect(seen == transferIDs)
+
+            // The device filter keeps only the terminal's two payments; the CSV link carries it.
+            let filtered = try await Self.get(auditor, "/console?device_id=T-1&limit=50")
+            #expect(filtered.transferIDs == Array(transferIDs.suffix(2)))
+            #expect(filtered.html.contains(#"name="device_id" size="20" value="T-1""#), "the form shows the filter in force")
+            let csvPath = try #require(filtered.link(id: "transfers-csv"))
+            #expect(csvPath == "/v1/ledger/transfers.csv?device_id=T-1", "filters only: the export is every page")
+            let csv = String(decoding: try await auditor.send(.GET, csvPath).body, as: UTF8.self)
+            #expect(csv.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",")[0]) } == filtered.transferIDs)
+
+            // The account filter heads the table with the wallet's balances: 5000 + 1000 − 700 − 300.
+            let wallet = try await Self.get(auditor, "/console?account_id=\(walletID)")
+            #expect(wallet.transferIDs == transferIDs)
+            #expect(wallet.html.contains(#"<span class="number" id="account-available">5000</span>"#))
+            let unknown = try await Self.get(auditor, "/console?account_id=acc_nothing")
+            #expect(unknown.transferIDs.isEmpty)
+            #expect(unknown.html.contains(#"<p class="empty" id="account-summary">No account <code>acc_nothing</code>.</p>"#))
+
+            // The event list pages on its own cursor and leaves the transfer list where it was.
+            let events = try await Self.get(auditor, "/console?limit=1&events_cursor=0&events_limit=2")
+            #expect(events.eventSeqs == [1, 2])
+            let nextEvents = try #require(events.link(id: "events-next"))
+            #expect(nextEvents.contains("limit=1") && nextEvents.contains("events_cursor=2"))
+            let second = try await Self.get(auditor, nextEvents)
+            #expect(second.eventSeqs == [3, 4])
+            #expect(second.transferIDs == [transferIDs[0]])
+
+            let approved = try await Self.get(auditor, "/console?action=payment.approved")
+            #expect(approved.eventSeqs.count == 2)
+            #expect(!approved.html.contains(">deposit.posted<") && !approved.html.contains(">customer.enrolled<"))
+        }
+    }
+
+    @Test("values typed at a till or in the query string are escaped, never markup")
+    func hostileValuesAreEscaped() async throws {
+        try await TestServer.with { server in
+            let (terminal, other, kiosk, auditor) = try server.cast()
+            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            // A payment reference is free text from the till (device ids, by contrast, are
+            // restricted to letters, digits, '-', '_' and '.' when registered).
+            let hostile = #"<script>alert(1)</script><b>&"'"#
+            try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor, reference: hostile)
+            let payments = try await auditor.send(.GET, "/v1/audit/events?action=payment.approved").json()["events"] as? [[String: Any]]
+            #expect((payments?.first?["detail"] as? String)?.contains(#"<script>alert(1)</script><b>&\"'"#) == true,
+                    "the reference reached the audit log as typed")
+
+            let page = try await Self.get(auditor, "/console?action=payment.approved")
+            #expect(page.status == 200)
+            #expect(!page.html.contains("<script") && !page.html.contains("<b>"))
+            #expect(page.html.contains(#"&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;&amp;\&quot;&#39;"#))
+
+            // Reflected from the query string into the form: still text.
+            let reflected = try await Self.get(auditor, "/console?action=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+            #expect(reflected.status == 200)
+            #expect(!reflected.html.contains("<script"))
+            #expect(reflected.html.contains(#"value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;""#))
+            #expect(reflected.link(id: "events-newest") == "/console", "links percent-encode, never splice")
+        }
+    }
+
+    @Test("a terminal or kiosk gets 403 problem+json; a bad query value gets the same 400 as the JSON calls")
+    func refusals() async throws {
+        try await TestServer.with { server in
+            let (terminal, other, kiosk, auditor) = try server.cast()
+            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            for client in [terminal, kiosk] {
+                let refused = try await client.send(.GET, "/console")
+                #expect(refused.status == 403)
+                #expect(refused.contentType == ProblemDetails.mediaType)
+                #expect(try refused.json()["code"] as? String == "wrong_role")
+            }
+            for (query, parameter) in [("limit=0", "limit"), ("since=yesterday", "since"), ("cursor=-4", "cursor"),
+                                       ("events_cursor=abc", "events_cursor"), ("events_limit=100000", "events_limit")] {
+                let console = try await auditor.send(.GET, "/console?\(query)")
+                #expect(console.status == 400, "\(query)")
+                #expect(console.contentType == ProblemDetails.mediaType)
+                let problem = try console.json()
+                #expect(problem["code"] as? String == "invalid_request")
+                #expect((problem["detail"] as? String)?.contains("'\(parameter)'") == true, "\(query): \(problem)")
+            }
+            let json = try await auditor.send(.GET, "/v1/ledger/transfers?limit=0").json()
+            let console = try await auditor.send(.GET, "/console?limit=0").json()
+            #expect(json["detail"] as? String == console["detail"] as? String)
+        }
+    }
+
+    @Test("after an audit row is edited behind the server's back, the badge turns red and lists the problems")
+    func tamperingTurnsTheBadgeRed() async throws {
+        try await TestServer.with { server in
+            let (terminal, other, kiosk, auditor) = try server.cast()
+            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
+            #expect(try await Self.get(auditor, "/console").html.contains("Ledger verified"))
+
+            // What an attacker holding the file would do: remove the guard, then rewrite history.
+            try await server.database.pool.write { db in
+                try db.execute(sql: "DROP TRIGGER audit_events_no_update")
+                try db.execute(sql: #"UPDATE audit_events SET detail = '{"amount":1}' WHERE seq = 2"#)
+            }
+            let page = try await Self.get(auditor, "/console")
+            #expect(page.status == 200)
+            #expect(page.html.contains(#"<div class="badge failed" id="integrity-badge"><p>Ledger integrity check failed — "#))
+            #expect(!page.html.contains("Ledger verified"))
+            #expect(page.html.contains("<li>audit_events seq 2: hash expected"), "names the edited row")
+            #expect(page.html.contains("<li>sqlite_master audit_events_no_update: trigger expected present, found missing</li>"))
+        }
+    }
+
+    @Test("HTMLEscaping: the five HTML specials, even next to a combining mark; query components percent-encoded")
+    func escaping() {
+        #expect(HTMLEscaping.escape(#"<b>&"'</b>"#) == "&lt;b&gt;&amp;&quot;&#39;&lt;/b&gt;")
+        #expect(HTMLEscaping.escape("plain café") == "plain café")
+        // `"` + U+0301 is one Character but the parser still ends the attribute at the quote.
+        #expect(HTMLEscaping.escape("\"\u{301}") == "&quot;\u{301}")
+        #expect(HTMLEscaping.queryComponent("a b&c=d#e+f/ü") == "a%20b%26c%3Dd%23e%2Bf%2F%C3%BC")
+    }
+}
