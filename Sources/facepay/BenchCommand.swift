@@ -5,5 +5,5 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure matching, ledger and API speed (use a release build).",
-        subcommands: [BenchMatchCommand.self, BenchLedgerCommand.self, BenchAPICommand.self])
+        subcommands: [BenchMatchCommand.self, BenchLedgerCommand.self, BenchAPICommand.self, BenchLivenessCommand.self])
 }
