@@ -4,6 +4,7 @@ import NIOCore
 import NIOSSL
 import Storage
 import SwiftASN1
+import Synchronization
 import X509
 
 /// Turns the TLS client certificate into a registered `Device`.
@@ -15,6 +16,10 @@ import X509
 public struct ClientIdentityMiddleware: RouterMiddleware {
     public typealias Context = FacePayRequestContext
     let database: AppDatabase
+    /// Parsed subjects of certificates seen, keyed by their DER bytes: parsing X.509 on every
+    /// request of a keep-alive connection is wasted work. Only the parse is cached — the device
+    /// row (and so a revocation) is still read on every request.
+    let subjects = CertificateSubjectCache(capacity: 4096)
 
     public init(database: AppDatabase) { self.database = database }
 
@@ -29,13 +34,23 @@ public struct ClientIdentityMiddleware: RouterMiddleware {
         guard let peer = try await channel.nioSSL_peerCertificate().get() else {
             throw FacePayError(.unauthorized, code: "client_certificate_required", detail: "a client certificate is required")
         }
-        let certificate: Certificate
-        do {
-            certificate = try Certificate(derEncoded: peer.toDERBytes())
-        } catch {
-            throw FacePayError(.forbidden, code: "unknown_device", detail: "client certificate cannot be parsed")
+        let der = try peer.toDERBytes()
+        let subject: CertificateSubjectCache.Subject
+        if let cached = subjects.subject(der: der) {
+            subject = cached
+        } else {
+            let certificate: Certificate
+            do {
+                certificate = try Certificate(derEncoded: der)
+            } catch {
+                throw FacePayError(.forbidden, code: "unknown_device", detail: "client certificate cannot be parsed")
+            }
+            subject = CertificateSubjectCache.Subject(
+                commonName: certificate.subjectAttribute(.RDNAttributeType.commonName),
+                organizationalUnit: certificate.subjectAttribute(.RDNAttributeType.organizationalUnitName))
+            subjects.store(subject, der: der)
         }
-        guard let deviceID = certificate.subjectAttribute(.RDNAttributeType.commonName) else {
+        guard let deviceID = subject.commonName else {
             throw FacePayError(.forbidden, code: "unknown_device", detail: "client certificate has no CN")
         }
         guard let device = try database.device(id: deviceID) else {
@@ -44,7 +59,7 @@ public struct ClientIdentityMiddleware: RouterMiddleware {
         guard device.status == .active else {
             throw FacePayError(.forbidden, code: "device_revoked", detail: "device \(deviceID) is revoked")
         }
-        let role = certificate.subjectAttribute(.RDNAttributeType.organizationalUnitName)
+        let role = subject.organizationalUnit
         guard role == device.role.rawValue else {
             throw FacePayError(.forbidden, code: "wrong_role",
                                detail: "certificate role \(role ?? "none") does not match the registered role of \(deviceID)")
@@ -67,5 +82,32 @@ public struct RequireRoleMiddleware: RouterMiddleware {
             throw FacePayError(.forbidden, code: "wrong_role", detail: "this call is for \(allowed) devices, not \(device.role.rawValue)")
         }
         return try await next(request, context)
+    }
+}
+
+/// A bounded map from certificate DER bytes to the subject fields FacePay reads (CN, OU).
+/// When full it starts over: certificates are few (one per device), so this only matters if
+/// someone cycles through many.
+final class CertificateSubjectCache: Sendable {
+    struct Subject: Sendable {
+        let commonName: String?
+        let organizationalUnit: String?
+    }
+
+    private let entries = Mutex<[[UInt8]: Subject]>([:])
+    private let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+    }
+
+    func subject(der: [UInt8]) -> Subject? { entries.withLock { $0[der] } }
+
+    func store(_ subject: Subject, der: [UInt8]) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[der] = subject
+        }
     }
 }

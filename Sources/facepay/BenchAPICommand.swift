@@ -26,6 +26,7 @@ struct BenchAPICommand: AsyncParsableCommand {
     @Option(help: "Warm-up seconds, not measured.") var warmUp = 3.0
     @Option(help: "Working directory (default: a new temporary one, removed afterwards).") var directory: String?
     @Option(help: "Seed of the synthetic customers.") var seed: UInt64 = 20261129
+    @Option(help: "Captures generated before the measurement (0: each made during the load).") var pregenerate = 30_000
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -56,9 +57,11 @@ struct BenchAPICommand: AsyncParsableCommand {
             terminals.append(try LiveClient(baseURL: url, certificatePath: base + ".pem", keyPath: base + ".key",
                                             caPath: data.caCertificatePath, connectionsMax: 1))
         }
+        status("pre-generating \(pregenerate) captures")
+        let generator = APILoadGenerator(identities: identities, warmUpSeconds: warmUp, measureSeconds: seconds, seed: seed,
+                                         pregeneratedCaptures: pregenerate)
         status("load: \(connections) connections, \(warmUp) s warm-up, \(seconds) s measured")
-        let result = await APILoadGenerator(identities: identities, warmUpSeconds: warmUp, measureSeconds: seconds, seed: seed)
-            .run(terminals: terminals)
+        let result = await generator.run(terminals: terminals)
         for terminal in terminals { try? await terminal.shutdown() }
         kill(server.processIdentifier, SIGTERM)
         server.waitUntilExit()
