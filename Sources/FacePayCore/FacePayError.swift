@@ -18,11 +18,14 @@ public struct FacePayError: Error, Sendable, Equatable, CustomStringConvertible 
     public let kind: Kind
     public let code: String
     public let detail: String
+    /// When to try again (HTTP `Retry-After`), for 429 and 503.
+    public let retryAfterSeconds: Int?
 
-    public init(_ kind: Kind, code: String, detail: String) {
+    public init(_ kind: Kind, code: String, detail: String, retryAfterSeconds: Int? = nil) {
         self.kind = kind
         self.code = code
         self.detail = detail
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(code): \(detail)" }

@@ -17,6 +17,17 @@ public struct ProblemDetails: Codable, Sendable, Equatable {
         case failedChecks = "failed_checks"
     }
 
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        title = try container.decode(String.self, forKey: .title)
+        status = try container.decode(Int.self, forKey: .status)
+        detail = try container.decodeIfPresent(String.self, forKey: .detail)
+        code = try container.decode(String.self, forKey: .code)
+        failedChecks = try container.decodeIfPresent([String].self, forKey: .failedChecks)
+        retryAfterSeconds = nil
+    }
+
     public init(status: HTTPResponse.Status, code: String, detail: String?, failedChecks: [String]? = nil) {
         self.type = "urn:facepay:problem:\(code)"
         self.title = status.reasonPhrase
@@ -28,12 +39,16 @@ public struct ProblemDetails: Codable, Sendable, Equatable {
 
     public static let mediaType = "application/problem+json"
 
+    /// Seconds for a `Retry-After` header (429 and 503).
+    public var retryAfterSeconds: Int?
+
     public func response() -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = (try? encoder.encode(self)) ?? Data(#"{"code":"internal_error","status":500}"#.utf8)
         var headers = HTTPFields()
         headers[.contentType] = Self.mediaType
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         return Response(status: HTTPResponse.Status(code: status), headers: headers,
                         body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

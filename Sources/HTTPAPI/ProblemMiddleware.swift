@@ -24,7 +24,11 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 logger.error("request failed", metadata: ["code": .string(error.code), "error": .string(error.detail)])
                 return ProblemDetails(status: .internalServerError, code: "internal_error", detail: nil)
             }
-            return ProblemDetails(status: error.kind.httpStatus, code: error.code, detail: error.detail)
+            var problem = ProblemDetails(status: error.kind.httpStatus, code: error.code, detail: error.detail)
+            // Backpressure and lockouts say when to come back; a full queue clears within a second.
+            problem.retryAfterSeconds = error.retryAfterSeconds
+                ?? (error.kind == .unavailable ? 1 : error.code == "too_many_challenges" ? 30 : nil)
+            return problem
         case let error as LivenessFailure:
             return ProblemDetails(status: .unprocessableContent, code: "liveness_failed",
                                   detail: "the capture did not pass liveness", failedChecks: error.failedChecks)

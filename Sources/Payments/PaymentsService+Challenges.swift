@@ -8,7 +8,8 @@ extension PaymentsService {
     public func issueChallenge(_ caller: Caller) async throws -> UseCaseResponse {
         if let until = lockout.lockedUntil(deviceID: caller.device.id) {
             throw FacePayError(.tooManyRequests, code: "device_locked",
-                               detail: "too many liveness failures; biometric calls are refused until \(until.rfc3339)")
+                               detail: "too many liveness failures; biometric calls are refused until \(until.rfc3339)",
+                               retryAfterSeconds: max(1, Int(until.timeIntervalSince(clock.now()).rounded(.up))))
         }
         let challenge = try await challenges.issue(deviceID: caller.device.id)
         let body = try WireBody.encode(ChallengeResponse(challengeID: challenge.id, actions: challenge.actionNames,

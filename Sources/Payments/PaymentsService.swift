@@ -88,7 +88,8 @@ public struct PaymentsService: Sendable {
         let device = caller.device
         if let until = lockout.lockedUntil(deviceID: device.id) {
             throw FacePayError(.tooManyRequests, code: "device_locked",
-                               detail: "too many liveness failures; biometric calls are refused until \(until.rfc3339)")
+                               detail: "too many liveness failures; biometric calls are refused until \(until.rfc3339)",
+                               retryAfterSeconds: max(1, Int(until.timeIntervalSince(clock.now()).rounded(.up))))
         }
         let profile = try galleries.models.requireProfile(id: evidence.model)
         let publicKey = try device.signingPublicKey.map { try DevicePublicKey(rawRepresentation: $0) }

@@ -23,6 +23,7 @@ struct LockoutTests {
             let locked = try await terminal.send(.POST, "/v1/challenges")
             #expect(locked.status == 429)
             #expect(try locked.json()["code"] as? String == "device_locked")
+            #expect(locked.retryAfter.flatMap(Int.init).map { $0 > 1700 && $0 <= 1800 } == true, "Retry-After: the lock's remaining seconds")
             #expect(try await other.send(.POST, "/v1/challenges").status == 201, "other devices are not locked")
 
             let events = try await auditor.send(.GET, "/v1/audit/events?action=device.locked").json()["events"] as? [[String: Any]]

@@ -116,6 +116,7 @@ struct TestClient {
         let status: Int
         let contentType: String?
         let body: Data
+        var retryAfter: String? = nil
 
         func json() throws -> [String: Any] {
             (try JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
@@ -133,7 +134,7 @@ struct TestClient {
         let response = try await http.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return Reply(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
-                     body: Data(buffer: bytes))
+                     body: Data(buffer: bytes), retryAfter: response.headers.first(name: "Retry-After"))
     }
 
     func shutdown() async throws { try await http.shutdown() }
