@@ -67,8 +67,7 @@ struct ConsoleTests {
     @Test("an auditor gets the HTML page: a green badge, the audit head, every transfer row, strict security headers")
     func auditorSeesTheLedger() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             let transferIDs = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor).transferIDs
             #expect(transferIDs.count == 4)
 
@@ -98,8 +97,7 @@ struct ConsoleTests {
     @Test("filters narrow the transfers and travel with the CSV link; limit=1 pages row by row through the Next link")
     func filtersAndPaging() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             let (transferIDs, walletID) = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
 
             // Follow "Next page" from the first page to the end: one row each, in ledger order.
@@ -151,8 +149,7 @@ struct ConsoleTests {
     @Test("values typed at a till or in the query string are escaped, never markup")
     func hostileValuesAreEscaped() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             // A payment reference is free text from the till (device ids, by contrast, are
             // restricted to letters, digits, '-', '_' and '.' when registered).
             let hostile = #"<script>alert(1)</script><b>&"'"#
@@ -178,8 +175,7 @@ struct ConsoleTests {
     @Test("a terminal or kiosk gets 403 problem+json; a bad query value gets the same 400 as the JSON calls")
     func refusals() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             for client in [terminal, kiosk] {
                 let refused = try await client.send(.GET, "/console")
                 #expect(refused.status == 403)
@@ -204,8 +200,7 @@ struct ConsoleTests {
     @Test("after an audit row is edited behind the server's back, the badge turns red and lists the problems")
     func tamperingTurnsTheBadgeRed() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
             #expect(try await Self.get(auditor, "/console").html.contains("Ledger verified"))
 

@@ -8,8 +8,7 @@ struct EnrolmentAndErasureTests {
     @Test("enrolment needs consent (422), a live capture (422 liveness_failed), and a face not already enrolled (409, naming nobody)")
     func enrolmentRules() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (_, _, kiosk, _) = try server.cast()
             var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
             let jane = shoppers.person()
 
@@ -43,8 +42,7 @@ struct EnrolmentAndErasureTests {
     @Test("after erasure the face no longer pays or verifies, and the customer's money is still there")
     func erasure() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
             let jane = shoppers.person()
             let (customerID, accountID) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 3000)
@@ -80,8 +78,7 @@ struct EnrolmentAndErasureTests {
     @Test("verification 1:1 and 1:N; no money moves")
     func verification() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
             let jane = shoppers.person()
             let john = shoppers.person()
@@ -107,8 +104,7 @@ struct EnrolmentAndErasureTests {
     func nothingBiometricLeaks() async throws {
         let recorder = LogRecorder()
         try await TestServer.with(logHandler: recorder) { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
             let jane = shoppers.person()
             let enrolFace = try await shoppers.face(of: jane, for: kiosk)

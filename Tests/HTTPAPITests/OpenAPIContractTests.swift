@@ -330,7 +330,6 @@ struct OpenAPIContractTests {
             let document = try OpenAPIDocument.load()
             let (terminal, otherMerchant, kiosk, auditor) = try server.cast()
             let lockedTerminal = try server.registerDevice("T-3", role: .terminal, merchantID: "M-1")
-            defer { Task { await shutdownAll(terminal, otherMerchant, kiosk, auditor, lockedTerminal) } }
             let log = ExchangeLog()
             try await Self.driveScenario(server, terminal: terminal, otherMerchant: otherMerchant, kiosk: kiosk,
                                          auditor: auditor, lockedTerminal: lockedTerminal, log: log,

@@ -12,8 +12,7 @@ struct PaymentStoryTests {
     @Test("enrol → deposit → pay → partial refund; the auditor lists each transfer, the CSV matches, verify is ok")
     func wholeStory() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             var shoppers = Shoppers(server: server, seed: Self.seed())
             let jane = shoppers.person()
             let (customerID, accountID) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 5000)
@@ -65,8 +64,7 @@ struct PaymentStoryTests {
     @Test("idempotency: the same key and body answer the first response again; another body conflicts")
     func idempotentPayment() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             var shoppers = Shoppers(server: server, seed: Self.seed())
             let jane = shoppers.person()
             let (_, accountID) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 5000)
@@ -90,8 +88,7 @@ struct PaymentStoryTests {
     @Test("a never-enrolled face is declined; a capture cannot pay twice; another terminal's challenge is refused")
     func declines() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, other, kiosk, _) = try server.cast()
             var shoppers = Shoppers(server: server, seed: Self.seed())
             let jane = shoppers.person()
             _ = try await shoppers.enrol(jane, kiosk: kiosk)
@@ -126,7 +123,6 @@ struct PaymentStoryTests {
     func boundaries() async throws {
         try await TestServer.with { server in
             let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
             var shoppers = Shoppers(server: server, seed: Self.seed())
             let jane = shoppers.person()
             _ = try await shoppers.enrol(jane, kiosk: kiosk)
@@ -154,8 +150,7 @@ struct PaymentStoryTests {
     @Test("manual capture: authorize holds the money, capture takes part and releases the rest, void releases all")
     func manualCapture() async throws {
         try await TestServer.with { server in
-            let (terminal, other, kiosk, auditor) = try server.cast()
-            defer { Task { await shutdownAll(terminal, other, kiosk, auditor) } }
+            let (terminal, _, kiosk, auditor) = try server.cast()
             var shoppers = Shoppers(server: server, seed: Self.seed())
             let jane = shoppers.person()
             let (_, accountID) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 1000)

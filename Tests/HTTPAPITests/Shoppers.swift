@@ -72,7 +72,3 @@ extension TestServer {
          try registerDevice("A-1", role: .auditor))
     }
 }
-
-func shutdownAll(_ clients: TestClient...) async {
-    for client in clients { try? await client.shutdown() }
-}
