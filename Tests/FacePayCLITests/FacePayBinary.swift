@@ -48,6 +48,11 @@ struct FacePayBinary {
         return RunningProcess(process: process, stdoutURL: stdoutURL, stderrURL: stderrURL)
     }
 
+    /// `facepay serve` in development mode on free ports (port 0) in `directory`.
+    func startDevelopmentServer(in directory: URL) throws -> RunningProcess {
+        try start(["serve", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory)
+    }
+
     /// Runs `facepay ARGS` to completion.
     func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let running = try start(arguments, in: directory, environment: environment)

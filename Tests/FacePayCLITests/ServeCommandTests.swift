@@ -9,7 +9,7 @@ struct ServeCommandTests {
         let directory = try FacePayBinary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let server = try binary.start(["serve", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory)
+        let server = try binary.startDevelopmentServer(in: directory)
         defer { server.killIfRunning() }
         let curl = try await server.firstLine()
         #expect(curl.hasPrefix("curl "))
@@ -24,7 +24,7 @@ struct ServeCommandTests {
         #expect(try await server.waitForExit() == 0)
 
         let caBefore = try Data(contentsOf: directory.appendingPathComponent("facepay-data/pki/ca.pem"))
-        let again = try binary.start(["serve", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory)
+        let again = try binary.startDevelopmentServer(in: directory)
         defer { again.killIfRunning() }
         let secondCurl = try await again.firstLine()
         #expect(try Data(contentsOf: directory.appendingPathComponent("facepay-data/pki/ca.pem")) == caBefore)
@@ -38,7 +38,7 @@ struct ServeCommandTests {
         let binary = try FacePayBinary.locate()
         let directory = try FacePayBinary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try binary.start(["serve", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory)
+        let server = try binary.startDevelopmentServer(in: directory)
         defer { server.killIfRunning() }
         let curl = try await server.firstLine()
 

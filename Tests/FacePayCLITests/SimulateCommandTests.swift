@@ -8,7 +8,7 @@ struct SimulateCommandTests {
         let binary = try FacePayBinary.locate()
         let directory = try FacePayBinary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try binary.start(["serve", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory)
+        let server = try binary.startDevelopmentServer(in: directory)
         defer { server.killIfRunning() }
         let curl = try await server.firstLine()
         let url = try #require(curl.split(separator: " ").last.map { String($0.dropLast("/v1/me".count)) })
