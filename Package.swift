@@ -32,6 +32,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "FacePayCore", swiftSettings: strict),
+        // sqlite3_config() is variadic, so Swift cannot call it: the process-wide SQLite
+        // settings Storage makes before opening the database live in this small C target.
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The numbered .sql files of Migrations/, embedded in the binary.
         .target(
             name: "FacePayMigrations", path: "Migrations",
@@ -51,7 +54,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "FacePayCore", "Ledger", "Biometrics", "Liveness", "FacePayMigrations",
+                "FacePayCore", "Ledger", "Biometrics", "Liveness", "FacePayMigrations", "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

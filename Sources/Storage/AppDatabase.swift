@@ -1,3 +1,4 @@
+import CSQLiteTuning
 import FacePayCore
 import Foundation
 import GRDB
@@ -15,6 +16,7 @@ public struct AppDatabase: Sendable {
     /// Opens (creating if needed) the database file and applies pending migrations.
     public static func open(path: String, logger: Logger = Logger(label: "facepay.storage"),
                             migrations: [Migration] = Migration.embedded) throws -> AppDatabase {
+        _ = processWideSQLiteSettings
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
@@ -57,6 +59,13 @@ public struct AppDatabase: Sendable {
         for name in applied { logger.info("applied migration", metadata: ["migration": .string(name)]) }
         return database
     }
+
+    /// Applied once, before this process opens its first SQLite connection (sqlite3_config only
+    /// works before SQLite initialises; if something opened SQLite earlier, the settings are
+    /// skipped: they change speed, not behaviour). See CSQLiteTuning.h.
+    private static let processWideSQLiteSettings: Void = {
+        _ = facepay_sqlite_disable_memory_statistics()
+    }()
 
     /// `PRAGMA synchronous` as the writer connection sees it (2 = FULL).
     public func writerSynchronousLevel() throws -> Int {

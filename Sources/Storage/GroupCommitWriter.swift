@@ -29,6 +29,8 @@ public final class GroupCommitWriter: Service, Sendable {
         public var largestBatch = 0
         /// Time spent inside batch transactions (statements and COMMIT, fsync included).
         public var transactionDuration = Duration.zero
+        /// The part of `transactionDuration` spent in COMMIT (WAL write and fsync).
+        public var commitDuration = Duration.zero
     }
 
     private enum Phase: Equatable { case accepting, draining, stopped }
@@ -185,14 +187,16 @@ public final class GroupCommitWriter: Service, Sendable {
 
     private func commit(_ batch: [Job]) async {
         do {
-            let (answers, duration) = try await pool.writeWithoutTransaction { db in
+            let (answers, duration, commitDuration) = try await pool.writeWithoutTransaction { db in
                 let clock = ContinuousClock()
                 let started = clock.now
-                let answers = try Self.runBatch(batch, db)
-                return (answers, clock.now - started)
+                let (answers, commitStarted) = try Self.runBatch(batch, db, clock: clock)
+                let finished = clock.now
+                return (answers, finished - started, finished - commitStarted)
             }
             state.withLock { state in
                 state.statistics.transactionDuration += duration
+                state.statistics.commitDuration += commitDuration
                 state.statistics.batchesCommitted += 1
                 state.statistics.submissionsCommitted += batch.count
                 state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
@@ -207,7 +211,8 @@ public final class GroupCommitWriter: Service, Sendable {
 
     /// One transaction: a savepoint per job, one COMMIT. Throws (rolling everything back) only
     /// when the transaction itself is lost or the commit fails.
-    private static func runBatch(_ batch: [Job], _ db: Database) throws -> [@Sendable () -> Void] {
+    private static func runBatch(_ batch: [Job], _ db: Database,
+                                 clock: ContinuousClock) throws -> (answers: [@Sendable () -> Void], commitStarted: ContinuousClock.Instant) {
         try db.execute(sql: "BEGIN IMMEDIATE")
         do {
             let savepoint = try RawStatement(db, "SAVEPOINT submission")
@@ -230,8 +235,9 @@ public final class GroupCommitWriter: Service, Sendable {
                 try release.execute()
                 answers.append(answer)
             }
+            let commitStarted = clock.now
             try db.execute(sql: "COMMIT")
-            return answers
+            return (answers, commitStarted)
         } catch {
             if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
             throw error

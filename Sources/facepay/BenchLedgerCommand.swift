@@ -153,7 +153,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         let elapsed = clock.now - started
         if mode == "group", isatty(STDERR_FILENO) == 1 || ProcessInfo.processInfo.environment["FACEPAY_BENCH_VERBOSE"] != nil {
             let statistics = writer.statistics
-            FileHandle.standardError.write(Data("  group commit: \(statistics.batchesCommitted) batches, \(statistics.submissionsCommitted / max(1, statistics.batchesCommitted)) payments per batch on average, largest \(statistics.largestBatch), \(Self.microseconds(statistics.transactionDuration) / max(1, statistics.submissionsCommitted)) µs per payment inside the batch transaction\n".utf8))
+            FileHandle.standardError.write(Data("  group commit: \(statistics.batchesCommitted) batches, \(statistics.submissionsCommitted / max(1, statistics.batchesCommitted)) payments per batch on average, largest \(statistics.largestBatch), \(Self.microseconds(statistics.transactionDuration) / max(1, statistics.submissionsCommitted)) µs per payment inside the batch transaction, of which \(Self.microseconds(statistics.commitDuration) / max(1, statistics.submissionsCommitted)) µs in COMMIT\n".utf8))
         }
         let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let sorted = latencies.sorted()
