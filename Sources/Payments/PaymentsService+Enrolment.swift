@@ -100,7 +100,7 @@ extension PaymentsService {
         let kioskID = caller.device.id
         let now = clock.now()
         return try await commitIdempotently(caller, key: key) { db in
-            guard let customer = try Customer.fetchOne(db, key: customerID) else {
+            guard let customer = try Customer.find(db, id: customerID) else {
                 throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
             }
             switch try LedgerStore.deposit(db, accountID: customer.accountID, amount: request.money, deviceID: kioskID, actor: kioskID, now: now) {

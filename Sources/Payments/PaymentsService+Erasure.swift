@@ -14,7 +14,7 @@ extension PaymentsService {
         let key = try idempotencyKey(caller)
         if let stored = try storedResponse(caller, key: key) { return stored }
         let request = try WireBody.decode(ErasureBody.self, from: caller.body)
-        guard let customer = try await database.pool.read({ db in try Customer.fetchOne(db, key: customerID) }) else {
+        guard let customer = try await database.pool.read({ db in try Customer.find(db, id: customerID) }) else {
             throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
         }
         let face = try await checkFace(request.face, caller: caller)

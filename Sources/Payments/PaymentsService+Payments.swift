@@ -68,7 +68,7 @@ extension PaymentsService {
                                               templatesSearched: search.templatesSearched, model: modelID)
             let match = MatchSummary(score: score, margin: margin)
             return try await commitIdempotently(caller, key: key) { db in
-                guard let customer = try Customer.fetchOne(db, key: customerID) else {
+                guard let customer = try Customer.find(db, id: customerID) else {
                     throw FacePayError(.internalFailure, code: "gallery_out_of_sync", detail: "matched customer \(customerID) has no row")
                 }
                 let paymentRequest = PaymentRequest(
@@ -92,7 +92,7 @@ extension PaymentsService {
     /// `GET /v1/payments/{id}`: the merchant's own terminals, or an auditor.
     public func payment(id: String, caller: Caller) throws -> UseCaseResponse {
         let payment = try visiblePayment(id: id, caller: caller)
-        let customer = try payment.customerID.flatMap { id in try database.pool.read { db in try Customer.fetchOne(db, key: id) } }
+        let customer = try payment.customerID.flatMap { id in try database.pool.read { db in try Customer.find(db, id: id) } }
         let body = try WireBody.encode(PaymentResponse(payment, customer: customer.map(Self.summary), liveness: nil, match: nil))
         return UseCaseResponse(status: 200, body: body)
     }
@@ -162,7 +162,7 @@ extension PaymentsService {
     static func paymentStepResponse(_ db: Database, _ outcome: LedgerOutcome<PaymentStep>, status: Int) throws -> (status: Int, body: Data) {
         switch outcome {
         case .accepted(let step):
-            let customer = try step.payment.customerID.flatMap { try Customer.fetchOne(db, key: $0) }
+            let customer = try step.payment.customerID.flatMap { try Customer.find(db, id: $0) }
             return (status, try WireBody.encode(PaymentResponse(step.payment, customer: customer.map(summary), liveness: nil, match: nil)))
         case .rejected(let code):
             throw ledgerError(code)

@@ -14,7 +14,7 @@ extension PaymentsService {
             throw FacePayError.invalidField("hint", "give either customer_id (1:1) or hint (1:N), not both")
         }
         let bucket = try Self.hintBucket(request.hint)
-        if let customerID = request.customerID, try await database.pool.read({ db in try Customer.fetchOne(db, key: customerID) }) == nil {
+        if let customerID = request.customerID, try await database.pool.read({ db in try Customer.find(db, id: customerID) }) == nil {
             throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
         }
         let face = try await checkFace(request.face, caller: caller)
@@ -49,7 +49,7 @@ extension PaymentsService {
             }
             let liveness = LivenessSummary(passed: true, failedChecks: nil)
             if case .accepted(let customerID, let score, let margin) = decision,
-               let customer = try await database.pool.read({ db in try Customer.fetchOne(db, key: customerID) }) {
+               let customer = try await database.pool.read({ db in try Customer.find(db, id: customerID) }) {
                 matchedCustomer = customerID
                 response = VerificationResponse(verified: true, failureCode: nil, customer: Self.summary(customer),
                                                 match: MatchSummary(score: score, margin: margin), liveness: liveness)

@@ -28,8 +28,27 @@ extension AppDatabase {
         }
     }
 
+    /// The device row, read on every request (twice per payment). One SELECT reads one
+    /// consistent snapshot by itself, so it runs without GRDB's read transaction, through a
+    /// cached prepared statement.
     public func device(id: String) throws -> Device? {
-        try pool.read { db in try Device.fetchOne(db, key: id) }
+        try pool.unsafeRead { db in try Self.device(db, id: id) }
+    }
+
+    static func device(_ db: Database, id: String) throws -> Device? {
+        var statement = try RawStatement(db, """
+            SELECT id, role, merchant_id, status, signing_public_key, created_at, revoked_at FROM devices WHERE id = ?
+            """)
+        statement.bind(id)
+        return try LedgerRows.first(statement) { row in
+            let id = row.string(0)
+            guard let role = DeviceRole(rawValue: row.string(1)), let status = DeviceStatus(rawValue: row.string(3)) else {
+                throw FacePayError(.internalFailure, code: "device_corrupt", detail: "device \(id) has an unknown role or status")
+            }
+            return Device(id: id, role: role, merchantID: row.optionalString(2), status: status,
+                          signingPublicKey: row.isNull(4) ? nil : row.data(4), createdAt: row.string(5),
+                          revokedAt: row.optionalString(6))
+        }
     }
 
     public func listDevices() throws -> [Device] {

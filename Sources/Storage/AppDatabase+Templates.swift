@@ -90,8 +90,11 @@ extension AppDatabase {
     /// Marks a template as used now (a payment or verification matched it); the retention purge
     /// removes templates unused for the configured period.
     public static func touchTemplate(_ db: Database, customerID: String, model: String, now: Date) throws {
-        try db.execute(sql: "UPDATE face_templates SET last_used_at = ? WHERE customer_id = ? AND model = ?",
-                       arguments: [now.rfc3339, customerID, model])
+        var statement = try RawStatement(db, "UPDATE face_templates SET last_used_at = ? WHERE customer_id = ? AND model = ?")
+        statement.bind(now.rfc3339)
+        statement.bind(customerID)
+        statement.bind(model)
+        try statement.execute()
     }
 
     /// Customers with a template unused since `cutoff` (oldest first, at most `limit`).

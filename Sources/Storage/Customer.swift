@@ -48,6 +48,40 @@ public struct Customer: Sendable, Equatable, Codable, FetchableRecord, Persistab
         self.biometricsErasedAt = nil
     }
 
+    /// The customer row with that id, through a cached prepared statement (every approved
+    /// payment reads one).
+    public static func find(_ db: Database, id: String) throws -> Customer? {
+        var statement = try RawStatement(db, """
+            SELECT id, full_name, display_name, phone_e164, phone_last4, account_id, consent_version,
+                   consent_accepted_at, consent_kiosk_id, created_at, biometrics_erased_at
+            FROM customers WHERE id = ?
+            """)
+        statement.bind(id)
+        return try LedgerRows.first(statement) { row in
+            Customer(id: row.string(0), fullName: row.string(1), displayName: row.string(2), phoneE164: row.string(3),
+                     phoneLast4: row.string(4), accountID: row.string(5), consentVersion: row.string(6),
+                     consentAcceptedAt: row.string(7), consentKioskID: row.string(8), createdAt: row.string(9),
+                     biometricsErasedAt: row.optionalString(10))
+        }
+    }
+
+    /// A row as stored.
+    init(id: String, fullName: String, displayName: String, phoneE164: String, phoneLast4: String, accountID: String,
+         consentVersion: String, consentAcceptedAt: String, consentKioskID: String, createdAt: String,
+         biometricsErasedAt: String?) {
+        self.id = id
+        self.fullName = fullName
+        self.displayName = displayName
+        self.phoneE164 = phoneE164
+        self.phoneLast4 = phoneLast4
+        self.accountID = accountID
+        self.consentVersion = consentVersion
+        self.consentAcceptedAt = consentAcceptedAt
+        self.consentKioskID = consentKioskID
+        self.createdAt = createdAt
+        self.biometricsErasedAt = biometricsErasedAt
+    }
+
     /// "Jane Doe" → "J. D." (at most three initials): enough for the cashier, not a full name.
     public static func initials(of name: String) -> String {
         let parts = name.split(whereSeparator: { $0 == " " || $0 == "-" }).prefix(3)

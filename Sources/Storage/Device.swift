@@ -40,4 +40,16 @@ public struct Device: Sendable, Equatable, Codable, FetchableRecord, Persistable
         self.createdAt = createdAt.rfc3339
         self.revokedAt = nil
     }
+
+    /// A row as stored.
+    init(id: String, role: DeviceRole, merchantID: String?, status: DeviceStatus, signingPublicKey: Data?,
+         createdAt: String, revokedAt: String?) {
+        self.id = id
+        self.role = role
+        self.merchantID = merchantID
+        self.status = status
+        self.signingPublicKey = signingPublicKey
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
 }

@@ -59,6 +59,26 @@ public enum Idempotency {
         }
     }
 
+    /// The stored response of (device, key) when its fingerprint matches; nil when the key is new;
+    /// 409 `idempotency_conflict` when it was used with a different request.
+    static func storedResponse(_ db: Database, deviceID: String, key: String,
+                               fingerprint: RequestFingerprint) throws -> IdempotentResponse? {
+        var lookup = try RawStatement(db, """
+            SELECT request_sha256, response_status, response_body FROM idempotency_records
+            WHERE device_id = ? AND key = ?
+            """)
+        lookup.bind(deviceID)
+        lookup.bind(key)
+        guard let stored = try LedgerRows.first(lookup, { (fingerprint: $0.string(0), status: Int($0.int64(1)), body: $0.data(2)) }) else {
+            return nil
+        }
+        guard stored.fingerprint == fingerprint.hex else {
+            throw FacePayError(.conflict, code: "idempotency_conflict",
+                               detail: "Idempotency-Key '\(key)' was already used with a different request")
+        }
+        return IdempotentResponse(status: stored.status, body: stored.body, replayed: true)
+    }
+
     /// Returns the stored response when `key` was used before with the same fingerprint; fails with
     /// 409 `idempotency_conflict` when it was used with a different one; otherwise runs `operation`
     /// and stores its response. An operation that throws stores nothing (and the caller's
@@ -66,20 +86,7 @@ public enum Idempotency {
     public static func run(_ db: Database, deviceID: String, key: String, fingerprint: RequestFingerprint, now: Date,
                            operation: (Database) throws -> (status: Int, body: Data)) throws -> IdempotentResponse {
         try validateKey(key)
-        var lookup = try RawStatement(db, """
-            SELECT request_sha256, response_status, response_body FROM idempotency_records
-            WHERE device_id = ? AND key = ?
-            """)
-        lookup.bind(deviceID)
-        lookup.bind(key)
-        let stored = try LedgerRows.first(lookup) { (fingerprint: $0.string(0), status: Int($0.int64(1)), body: $0.data(2)) }
-        if let stored {
-            guard stored.fingerprint == fingerprint.hex else {
-                throw FacePayError(.conflict, code: "idempotency_conflict",
-                                   detail: "Idempotency-Key '\(key)' was already used with a different request")
-            }
-            return IdempotentResponse(status: stored.status, body: stored.body, replayed: true)
-        }
+        if let stored = try storedResponse(db, deviceID: deviceID, key: key, fingerprint: fingerprint) { return stored }
         let response = try operation(db)
         precondition((100...599).contains(response.status), "not an HTTP status: \(response.status)")
         var insert = try RawStatement(db, """
