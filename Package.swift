@@ -43,6 +43,7 @@ let package = Package(
                 .embedInCode("0002_ledger.sql"),
                 .embedInCode("0003_customers.sql"),
                 .embedInCode("0004_liveness.sql"),
+                .embedInCode("0005_frame_sightings.sql"),
             ],
             swiftSettings: strict),
         .target(name: "Biometrics", dependencies: ["FacePayCore"], swiftSettings: strict),

@@ -7,5 +7,6 @@ public enum EmbeddedMigrations {
         ("0002_ledger.sql", PackageResources._002_ledger_sql),
         ("0003_customers.sql", PackageResources._003_customers_sql),
         ("0004_liveness.sql", PackageResources._004_liveness_sql),
+        ("0005_frame_sightings.sql", PackageResources._005_frame_sightings_sql),
     ]
 }

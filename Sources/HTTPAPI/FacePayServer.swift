@@ -36,6 +36,8 @@ public struct FacePayServer: Sendable {
             lockoutEngaged: { _ in metrics.increment("facepay_device_lockouts", help: "Devices locked out after repeated liveness failures") })
         let payments = PaymentsService(database: database, writer: writer, galleries: galleries, settings: paymentsSettings,
                                        keyRing: keyRing, clock: clock, observer: observer)
+        // Before the listener opens: the first capture must not wait for the replay guard to load.
+        try payments.loadReplayGuard()
         let readiness = Readiness()
         let boundPorts = BoundPorts()
         let tls = try Self.tlsConfiguration(settings)

@@ -29,6 +29,11 @@ public final class InMemoryReplayGuardStore: ReplayGuardStore {
     }
 
     public func recordReturningSeen(_ fingerprints: [FrameFingerprint], now: Date) async throws -> Set<FrameFingerprint> {
+        record(fingerprints, now: now)
+    }
+
+    /// `recordReturningSeen`, synchronously (the SQLite store keeps its index in one of these).
+    public func record(_ fingerprints: [FrameFingerprint], now: Date) -> Set<FrameFingerprint> {
         let cutoff = now.addingTimeInterval(-retentionSeconds)
         return state.withLock { state in
             Self.forget(&state, olderThanOrAt: cutoff, keepingAtMost: Int.max)
@@ -40,6 +45,19 @@ public final class InMemoryReplayGuardStore: ReplayGuardStore {
             }
             Self.forget(&state, olderThanOrAt: cutoff, keepingAtMost: fingerprintsMax)
             return seen
+        }
+    }
+
+    /// Restores sightings read back from durable storage, oldest first (start-up): remembers each
+    /// fingerprint as last received at the latest of its times, without reporting anything.
+    public func restore(_ sightings: some Sequence<(fingerprint: FrameFingerprint, at: Date)>) {
+        state.withLock { state in
+            for sighting in sightings {
+                if let last = state.lastSeen[sighting.fingerprint], last >= sighting.at { continue }
+                state.lastSeen[sighting.fingerprint] = sighting.at
+                state.arrivals.append(sighting)
+            }
+            Self.forget(&state, olderThanOrAt: .distantPast, keepingAtMost: fingerprintsMax)
         }
     }
 

@@ -5,16 +5,9 @@ import Foundation
 /// forgotten `retentionSeconds` after it was last received, and the oldest go first when
 /// `fingerprintsMax` is reached.
 ///
-/// The lead's SQLite implementation (one table, `digest` the 16 bytes of `FrameFingerprint.bytes`):
-///
-///     CREATE TABLE frame_fingerprints (digest BLOB PRIMARY KEY CHECK (length(digest) = 16),
-///                                      last_seen_at INTEGER NOT NULL) WITHOUT ROWID;
-///     CREATE INDEX frame_fingerprints_last_seen ON frame_fingerprints (last_seen_at);
-///     -- in one write transaction, per fingerprint:
-///     SELECT 1 FROM frame_fingerprints WHERE digest = ? AND last_seen_at > :now - :retention;  -- seen?
-///     INSERT INTO frame_fingerprints VALUES (?, :now)
-///       ON CONFLICT (digest) DO UPDATE SET last_seen_at = excluded.last_seen_at;
-///     -- periodically: DELETE … WHERE last_seen_at <= :now - :retention, and the oldest beyond the cap.
+/// Implementations: `InMemoryReplayGuardStore` (tests, the in-process simulator) and Storage's
+/// `SQLiteReplayGuardStore` (the same in-memory set, loaded from and appended to an append-only
+/// SQLite log of sightings; docs/LIVENESS.md says why not a table keyed by digest).
 public protocol ReplayGuardStore: Sendable {
     /// Records every fingerprint as received at `now` and returns those that had been received
     /// before this call (and not yet forgotten). Atomic: of two concurrent calls carrying the same

@@ -22,6 +22,7 @@ public struct PaymentsService: Sendable {
     let challenges: ChallengeIssuer
     let lockout: LockoutTracker
     let observer: PaymentsObserver
+    let replayGuard: SQLiteReplayGuardStore
 
     public init(database: AppDatabase, writer: GroupCommitWriter, galleries: Galleries, settings: PaymentsSettings,
                 keyRing: TemplateKeyRing, clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
@@ -35,9 +36,16 @@ public struct PaymentsService: Sendable {
         let challengeStore = SQLiteChallengeStore(database: database, writer: writer)
         let replayGuard = SQLiteReplayGuardStore(database: database, writer: writer, retentionSeconds: settings.liveness.replayRetentionSeconds,
                                                  fingerprintsMax: settings.liveness.replayFingerprintsMax)
+        self.replayGuard = replayGuard
         liveness = LivenessPolicy(settings: settings.liveness, challengeStore: challengeStore, replayGuard: replayGuard, clock: clock)
         challenges = ChallengeIssuer(settings: settings.liveness, store: challengeStore, clock: clock)
         lockout = LockoutTracker(settings: settings.liveness, clock: clock)
+    }
+
+    /// Loads the replay guard's remembered fingerprints from the database (otherwise the first
+    /// capture does it): the server calls this at start-up.
+    public func loadReplayGuard() throws {
+        try replayGuard.loadIfNeeded(now: clock.now())
     }
 
     // MARK: - Shared steps

@@ -1,0 +1,114 @@
+import FacePayCore
+import Foundation
+import GRDB
+import Liveness
+import Synchronization
+
+/// The replay guard with a durable memory: every sighting is appended to `frame_sightings` (in
+/// arrival order, so appends fill one page after another instead of dirtying a random B-tree leaf
+/// per frame, see 0005), and the set of remembered fingerprints is held in memory, loaded from
+/// that table on first use (the server loads it at start-up).
+///
+/// - Seen or not is decided in memory, atomically (an `InMemoryReplayGuardStore` behind a lock):
+///   of two concurrent calls carrying one fingerprint, the later sees it.
+/// - The call returns only once its sightings committed (through the group-commit writer when
+///   one is given), so a capture that got an answer is remembered across a restart. A call whose
+///   write fails has still been remembered in memory until the restart: it errs towards
+///   refusing a replay.
+/// - Bounded like the in-memory store (retention, then the oldest beyond `fingerprintsMax`);
+///   every `pruneEvery` calls the table's old end is deleted to the same bounds. Memory: about
+///   60 bytes per remembered fingerprint (dictionary entry plus arrival queue).
+public final class SQLiteReplayGuardStore: ReplayGuardStore {
+    let database: AppDatabase
+    let writer: GroupCommitWriter?
+    let retentionSeconds: Double
+    let fingerprintsMax: Int
+    private let memory: InMemoryReplayGuardStore
+    private let loaded = Mutex(false)
+    private let calls = Mutex(0)
+    static let pruneEvery = 256
+
+    public init(database: AppDatabase, writer: GroupCommitWriter? = nil, retentionSeconds: Double = 30 * 86_400,
+                fingerprintsMax: Int = 10_000_000) {
+        precondition(retentionSeconds > 0 && fingerprintsMax > 0)
+        self.database = database
+        self.writer = writer
+        self.retentionSeconds = retentionSeconds
+        self.fingerprintsMax = fingerprintsMax
+        memory = InMemoryReplayGuardStore(retentionSeconds: retentionSeconds, fingerprintsMax: fingerprintsMax)
+    }
+
+    /// Reads the remembered sightings into memory, once (later calls return at once). Sightings
+    /// older than the retention window are skipped; they are deleted by the next prune.
+    public func loadIfNeeded(now: Date = Date()) throws {
+        try loaded.withLock { isLoaded in
+            guard !isLoaded else { return }
+            let horizonMs = now.epochMilliseconds - Int64(retentionSeconds * 1000)
+            try database.pool.read { db in
+                var statement = try RawStatement(db, "SELECT digest, seen_at_ms FROM frame_sightings WHERE seen_at_ms > ? ORDER BY seq")
+                statement.bind(horizonMs)
+                defer { statement.reset() }
+                var batch: [(fingerprint: FrameFingerprint, at: Date)] = []
+                batch.reserveCapacity(4096)
+                while try statement.step() {
+                    guard let fingerprint = FrameFingerprint(bytes: statement.data(0)) else {
+                        throw FacePayError(.internalFailure, code: "replay_guard_corrupt", detail: "a frame sighting has a bad digest")
+                    }
+                    batch.append((fingerprint, Date(epochMilliseconds: statement.int64(1))))
+                    if batch.count == 4096 {
+                        memory.restore(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                memory.restore(batch)
+            }
+            isLoaded = true
+        }
+    }
+
+    public func recordReturningSeen(_ fingerprints: [FrameFingerprint], now: Date) async throws -> Set<FrameFingerprint> {
+        try loadIfNeeded(now: now)
+        let seen = memory.record(fingerprints, now: now)
+        let nowMs = now.epochMilliseconds
+        let horizonMs = nowMs - Int64(retentionSeconds * 1000)
+        let prune = calls.withLock { count -> Bool in
+            count += 1
+            return count % Self.pruneEvery == 0
+        }
+        let fingerprintsMax = fingerprintsMax
+        let work: @Sendable (Database) throws -> Void = { db in
+            var insert = try RawStatement(db, "INSERT INTO frame_sightings (digest, seen_at_ms) VALUES (?, ?)")
+            for fingerprint in fingerprints {
+                insert.bind(Data(fingerprint.bytes))
+                insert.bind(nowMs)
+                try insert.execute()
+                insert.rewind()
+            }
+            if prune { try Self.prune(db, horizonMs: horizonMs, rowsMax: fingerprintsMax) }
+        }
+        if let writer {
+            try await writer.submit(work)
+        } else {
+            try await database.pool.write(work)
+        }
+        return seen
+    }
+
+    /// Deletes sightings from the old end: those at or before the horizon (seq order is arrival
+    /// order, so the scan stops at the first one still inside the window), then the oldest beyond
+    /// `rowsMax` rows (seq is contiguous after prefix deletes, so max − min + 1 counts the rows).
+    static func prune(_ db: Database, horizonMs: Int64, rowsMax: Int) throws {
+        var firstKept = try RawStatement(db, "SELECT seq FROM frame_sightings WHERE seen_at_ms > ? ORDER BY seq LIMIT 1")
+        firstKept.bind(horizonMs)
+        let keepFrom = try LedgerRows.first(firstKept) { $0.int64(0) } ?? Int64.max
+        var deleteBefore = try RawStatement(db, "DELETE FROM frame_sightings WHERE seq < ?")
+        deleteBefore.bind(keepFrom)
+        try deleteBefore.execute()
+        let bounds = try RawStatement(db, "SELECT min(seq), max(seq) FROM frame_sightings")
+        guard let (low, high) = try LedgerRows.first(bounds, { ($0.optionalInt64(0), $0.optionalInt64(1)) }),
+              let low, let high, high - low + 1 > Int64(rowsMax) else { return }
+        var deleteOldest = try RawStatement(db, "DELETE FROM frame_sightings WHERE seq <= ?")
+        deleteOldest.bind(high - Int64(rowsMax))
+        try deleteOldest.execute()
+    }
+}
