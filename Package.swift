@@ -46,7 +46,11 @@ let package = Package(
                 .embedInCode("0005_frame_sightings.sql"),
             ],
             swiftSettings: strict),
-        .target(name: "Biometrics", dependencies: ["FacePayCore"], swiftSettings: strict),
+        // The compact pass's inner loop, built for several instruction sets and picked at run time
+        // (Swift compiles for the x86-64 baseline only). Optimised in debug builds too: the tests
+        // scan large galleries.
+        .target(name: "CVectorKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "Biometrics", dependencies: ["FacePayCore", "CVectorKernels"], swiftSettings: strict),
         .target(
             name: "Liveness",
             dependencies: ["FacePayCore", "Biometrics", .product(name: "Crypto", package: "swift-crypto")],

@@ -1,3 +1,4 @@
+import CVectorKernels
 import Foundation
 import Synchronization
 
@@ -251,6 +252,9 @@ struct GallerySnapshot: Sendable {
         }
     }
 
+    /// Rows whose compact dots are computed per call of the C kernel: 1 KiB of stack.
+    static let dotBlockRows = 256
+
     @inline(__always)
     private func scanSegment<Sink: ApproximateScoreSink>(
         _ segment: TemplateSegment, offsets: Range<Int>, firstSlot: Int, probe: PreparedProbe, into sink: inout Sink
@@ -259,16 +263,28 @@ struct GallerySnapshot: Sendable {
         let codes = segment.codes
         let scales = segment.scales
         let probeScale = probe.scale
+        let bias = VectorKernels.codeBias &* probe.codeSum
         let checkDead = !dead.isEmpty
         var admission = sink.admissionScore
-        for offset in offsets {
-            // The removed check comes first: a removed slot may be being wiped.
-            if checkDead, dead.contains(firstSlot &+ offset) { continue }
-            let dot = probe.codeDot(codes + offset &* width)
-            let approximate = Float(dot) * (scales[offset] * probeScale)
-            if approximate > admission {
-                sink.offer(approximate, slot: Int32(truncatingIfNeeded: firstSlot &+ offset))
-                admission = sink.admissionScore
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.dotBlockRows) { dots in
+            var blockStart = offsets.lowerBound
+            while blockStart < offsets.upperBound {
+                let blockEnd = min(offsets.upperBound, blockStart &+ Self.dotBlockRows)
+                // Consecutive rows in one call, at the CPU's widest multiply-add (CVectorKernels).
+                // Removed slots are computed too and skipped below; a wipe racing this read only
+                // changes a value that is thrown away.
+                facepay_dot_codes_rows(codes + blockStart &* width, width, blockEnd &- blockStart, probe.codes, width,
+                                       dots.baseAddress!)
+                for offset in blockStart..<blockEnd {
+                    if checkDead, dead.contains(firstSlot &+ offset) { continue }
+                    let dot = dots[offset &- blockStart] &- bias
+                    let approximate = Float(dot) * (scales[offset] * probeScale)
+                    if approximate > admission {
+                        sink.offer(approximate, slot: Int32(truncatingIfNeeded: firstSlot &+ offset))
+                        admission = sink.admissionScore
+                    }
+                }
+                blockStart = blockEnd
             }
         }
     }

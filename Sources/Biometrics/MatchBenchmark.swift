@@ -155,6 +155,9 @@ public enum MatchBenchmark {
     }
 
     /// The results as the table `facepay bench match` prints.
+    /// The instruction set the gallery scan uses on this CPU (see CVectorKernels).
+    public static var compactPassInstructionSet: String { VectorKernels.compactPassInstructionSet }
+
     public static func table(_ results: [Result]) -> String {
         let header = ["index", "n", "dim", "threads", "p50 µs", "p99 µs", "qps", "recall@1", "B/template", "build s"]
         var rows = [header]

@@ -1,3 +1,4 @@
+import CVectorKernels
 /// The dot products every score in the module comes from.
 ///
 /// Vectors are stored padded with zeros to a multiple of 16 lanes, so every kernel runs whole
@@ -116,6 +117,10 @@ enum VectorKernels {
     }
 
     // MARK: int8 codes × int16 probe
+
+    /// The instruction set of the gallery scan's compact pass on this CPU (CVectorKernels picks
+    /// the widest it has): "avx512bw", "avx2", "sse2" or "portable".
+    static var compactPassInstructionSet: String { String(cString: facepay_dot_codes_isa()) }
 
     /// Compact-pass codes are stored biased, `code + 128` as UInt8: zero-extending bytes to 16-bit
     /// lanes takes one instruction on SSE2 where sign-extending takes two, which measured twice as

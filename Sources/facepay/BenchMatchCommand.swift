@@ -72,6 +72,7 @@ struct BenchMatchCommand: ParsableCommand {
         }
         let results = MatchBenchmark.run(configuration, progress: progress)
         if progress != nil { FileHandle.standardError.write(Data("\u{1B}[2K\r".utf8)) }
+        if !json { print("compact pass: \(MatchBenchmark.compactPassInstructionSet)") }
         print(json ? MatchBenchmark.json(results) : MatchBenchmark.table(results), terminator: json ? "\n" : "")
     }
 }
