@@ -73,6 +73,7 @@ struct PaymentStoryTests {
             let first = try await terminal.send(.POST, "/v1/payments", body: body, headers: [("Idempotency-Key", "pay-1")])
             let again = try await terminal.send(.POST, "/v1/payments", body: body, headers: [("Idempotency-Key", "pay-1")])
             #expect(first.status == 201 && again.status == 201)
+            #expect(try first.json()["status"] as? String == "approved", "\(String(decoding: first.body, as: UTF8.self))")
             #expect(first.body == again.body)
             let different = Shoppers.body(#""amount":701,"currency":"EUR""#, face: face)
             let conflict = try await terminal.send(.POST, "/v1/payments", body: different, headers: [("Idempotency-Key", "pay-1")])
