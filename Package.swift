@@ -123,7 +123,7 @@ let package = Package(
         // Runs the real `facepay` binary (built alongside the tests) as an operator would.
         .testTarget(name: "FacePayCLITests", swiftSettings: strict),
         .testTarget(name: "FacePayCoreTests", dependencies: ["FacePayCore"], swiftSettings: strict),
-        .testTarget(name: "BiometricsTests", dependencies: ["Biometrics"], swiftSettings: strict),
+        .testTarget(name: "BiometricsTests", dependencies: ["Biometrics", "CVectorKernels"], swiftSettings: strict),
         .testTarget(name: "LivenessTests", dependencies: ["Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "FacePayCore"], swiftSettings: strict),

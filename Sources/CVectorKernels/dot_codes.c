@@ -1,5 +1,7 @@
 #include "CVectorKernels.h"
 
+#include <string.h>
+
 
 typedef void (*rows_function)(const uint8_t *, size_t, size_t, const int16_t *, size_t, int32_t *);
 
@@ -130,4 +132,19 @@ void facepay_dot_codes_rows(const uint8_t *codes, size_t stride, size_t rows, co
 const char *facepay_dot_codes_isa(void) {
     current();
     return __atomic_load_n(&chosen_name, __ATOMIC_RELAXED);
+}
+
+int facepay_dot_codes_rows_variant(const char *isa, const uint8_t *codes, size_t stride, size_t rows,
+                                   const int16_t *probe, size_t count, int32_t *out) {
+    rows_function function = 0;
+    if (strcmp(isa, "portable") == 0) function = rows_portable;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (strcmp(isa, "sse2") == 0) function = rows_sse2;
+    if (strcmp(isa, "avx2") == 0 && __builtin_cpu_supports("avx2")) function = rows_avx2;
+    if (strcmp(isa, "avx512bw") == 0 && __builtin_cpu_supports("avx512bw")) function = rows_avx512;
+#endif
+    if (function == 0) return -1;
+    function(codes, stride, rows, probe, count, out);
+    return 0;
 }

@@ -26,7 +26,7 @@ public final class SQLiteReplayGuardStore: ReplayGuardStore {
     private let memory: InMemoryReplayGuardStore
     private let loaded = Mutex(false)
     private let calls = Mutex(0)
-    static let pruneEvery = 256
+    public static let pruneEvery = 256
 
     public init(database: AppDatabase, writer: GroupCommitWriter? = nil, retentionSeconds: Double = 30 * 86_400,
                 fingerprintsMax: Int = 10_000_000) {

@@ -1,4 +1,5 @@
 @testable import Biometrics
+import CVectorKernels
 import FacePayCore
 import Testing
 
@@ -49,6 +50,50 @@ struct VectorKernelsTests {
                     }
                 }
             }
+        }
+    }
+
+    @Test("every instruction-set variant of the C scan kernel equals the scalar twin, row by row, extremes included")
+    func cKernelVariants() {
+        var random = SeededRandom(seed: TestSupport.seed("cKernelVariants"))
+        print("compact pass on this CPU: \(VectorKernels.compactPassInstructionSet)")
+        for dimension in [16, 48, 128, 144, 512, 1024] {
+            let rows = 37
+            // Random rows, then the extremes: every code 0 or 255 against every probe code ±127.
+            var codes = (0..<(rows * dimension)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            var probe = (0..<dimension).map { _ in Int16.random(in: -127...127, using: &random) }
+            for index in 0..<dimension { codes[index] = 255; codes[dimension + index] = 0; probe[index] = index % 3 == 0 ? -127 : 127 }
+            let expected = (0..<rows).map { row in
+                codes.withUnsafeBufferPointer { pc in
+                    probe.withUnsafeBufferPointer { pp in
+                        VectorKernels.dotCodesScalarTwin(pc.baseAddress! + row * dimension, pp.baseAddress!, paddedCount: dimension)
+                    }
+                }
+            }
+            var ran = 0
+            for isa in ["portable", "sse2", "avx2", "avx512bw"] {
+                var out = [Int32](repeating: 0, count: rows)
+                let status = codes.withUnsafeBufferPointer { pc in
+                    probe.withUnsafeBufferPointer { pp in
+                        out.withUnsafeMutableBufferPointer { po in
+                            facepay_dot_codes_rows_variant(isa, pc.baseAddress!, dimension, rows, pp.baseAddress!, dimension, po.baseAddress!)
+                        }
+                    }
+                }
+                guard status == 0 else { continue }
+                ran += 1
+                #expect(out == expected, "\(isa) at \(dimension)-d")
+            }
+            #expect(ran >= 1)
+            var chosen = [Int32](repeating: 0, count: rows)
+            codes.withUnsafeBufferPointer { pc in
+                probe.withUnsafeBufferPointer { pp in
+                    chosen.withUnsafeMutableBufferPointer { po in
+                        facepay_dot_codes_rows(pc.baseAddress!, dimension, rows, pp.baseAddress!, dimension, po.baseAddress!)
+                    }
+                }
+            }
+            #expect(chosen == expected)
         }
     }
 

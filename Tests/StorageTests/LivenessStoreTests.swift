@@ -88,4 +88,64 @@ struct LivenessStoreTests {
         #expect(try await store.recordReturningSeen([first, second], now: now.addingTimeInterval(10)) == [first])
         #expect(try await store.recordReturningSeen([second], now: now.addingTimeInterval(3700)).isEmpty, "retention expired")
     }
+
+    @Test("fingerprints remembered by 0004's table carry over through migration 0005 and are still seen")
+    func fingerprintsCarryOverMigration() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("facepay-replay-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("facepay.sqlite").path
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let old = FrameFingerprint(high: 0xDEAD, low: 0xBEEF)
+        // A database as a 0004 binary left it, with one remembered fingerprint.
+        let before = try AppDatabase.open(path: path, migrations: Array(Migration.embedded.prefix(4)))
+        try await before.pool.write { db in
+            try db.execute(sql: "INSERT INTO frame_fingerprints (digest, last_seen_at_ms) VALUES (?, ?)",
+                           arguments: [Data(old.bytes), Int64((now.timeIntervalSince1970 - 60) * 1000)])
+        }
+        try before.pool.close()
+
+        let after = try AppDatabase.open(path: path)
+        let store = SQLiteReplayGuardStore(database: after, retentionSeconds: 3600)
+        #expect(try await store.recordReturningSeen([old, FrameFingerprint(high: 1, low: 1)], now: now) == [old])
+        let tables = try await after.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(!tables.contains("frame_fingerprints") && tables.contains("frame_sightings"))
+    }
+
+    @Test("the sightings log is pruned from its old end to the retention window and to the cap")
+    func sightingsPruned() async throws {
+        let (database, directory) = try openDatabase()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let store = SQLiteReplayGuardStore(database: database, retentionSeconds: 1000, fingerprintsMax: 600)
+        // 256 calls (one prune) of 3 fingerprints each, one second apart.
+        var all: [FrameFingerprint] = []
+        for call in 0..<SQLiteReplayGuardStore.pruneEvery {
+            let batch = (0..<3).map { FrameFingerprint(high: UInt64(call), low: UInt64($0)) }
+            all += batch
+            #expect(try await store.recordReturningSeen(batch, now: start.addingTimeInterval(Double(call))).isEmpty)
+        }
+        let rows = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM frame_sightings") ?? -1 }
+        #expect(rows == 600, "the cap keeps the newest 600 sightings")
+
+        // After a restart only what the table kept is remembered: the newest 200 calls' fingerprints.
+        let (reopened, _) = try openDatabase(at: directory)
+        let restarted = SQLiteReplayGuardStore(database: reopened, retentionSeconds: 1000, fingerprintsMax: 600)
+        let now = start.addingTimeInterval(Double(SQLiteReplayGuardStore.pruneEvery))
+        #expect(try await restarted.recordReturningSeen([all[0]], now: now).isEmpty, "pushed out by the cap")
+        #expect(try await restarted.recordReturningSeen([all.last!], now: now) == [all.last!])
+        // Past the retention window nothing is seen any more.
+        #expect(try await restarted.recordReturningSeen([all[all.count - 2]], now: now.addingTimeInterval(2000)).isEmpty)
+    }
+
+    @Test("two concurrent calls carrying one fingerprint: exactly one of them sees it")
+    func concurrentSightings() async throws {
+        let (database, _) = try openDatabase()
+        let store = SQLiteReplayGuardStore(database: database, retentionSeconds: 3600)
+        let shared = FrameFingerprint(high: 42, low: 42)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let seen = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<16 { group.addTask { try await !store.recordReturningSeen([shared], now: now).isEmpty } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(seen == 15)
+    }
 }

@@ -21,4 +21,9 @@ void facepay_dot_codes_rows(const uint8_t *codes, size_t stride, size_t rows,
 /// The instruction set facepay_dot_codes_rows uses here: "avx512bw", "avx2", "sse2" or "portable".
 const char *facepay_dot_codes_isa(void);
 
+/// Tests: runs the variant named `isa` ("avx512bw", "avx2", "sse2", "portable"); returns 0, or -1
+/// (computing nothing) when this CPU or build does not have it.
+int facepay_dot_codes_rows_variant(const char *isa, const uint8_t *codes, size_t stride, size_t rows,
+                                   const int16_t *probe, size_t count, int32_t *out);
+
 #endif
