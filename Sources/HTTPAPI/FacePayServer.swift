@@ -10,7 +10,7 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// Builds everything `facepay serve` runs — the group-commit writer, the WAL checkpointer, hold expiry, template
+/// Builds everything `facepay serve` runs — the group-commit writer, hold expiry, template
 /// retention, the plain-HTTP ops listener and the mutual-TLS API — as Services for one
 /// ServiceGroup. `services` is in start order; the group stops them in reverse, so on SIGTERM the
 /// API drains its in-flight requests first and the writer commits its last batch last.
@@ -80,7 +80,6 @@ public struct FacePayServer: Sendable {
         self.payments = payments
         services = [
             writer,
-            try CheckpointService(database: database, logger: logger),
             HoldExpiryService(database: database, clock: clock, logger: logger),
             TemplateRetentionService(payments: payments, logger: logger),
             ops, api,

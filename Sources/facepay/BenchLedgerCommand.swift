@@ -120,15 +120,6 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         let started = clock.now
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group -> [Duration] in
             if mode == "group" { group.addTask { try await writer.run(); return [] } }
-            // As in `facepay serve`: WAL pages are copied into the database file off the writer.
-            let checkpointer = try CheckpointService(database: database)
-            group.addTask {
-                while clock.now < deadline {
-                    try await checkpointer.checkpoint()
-                    try await Task.sleep(for: checkpointer.interval)
-                }
-                return []
-            }
             let walletIDs = workload.walletIDs
             for requester in 0..<requesters {
                 group.addTask {
