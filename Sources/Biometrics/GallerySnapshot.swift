@@ -267,24 +267,29 @@ struct GallerySnapshot: Sendable {
         let checkDead = !dead.isEmpty
         var admission = sink.admissionScore
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.dotBlockRows) { dots in
-            var blockStart = offsets.lowerBound
-            while blockStart < offsets.upperBound {
-                let blockEnd = min(offsets.upperBound, blockStart &+ Self.dotBlockRows)
-                // Consecutive rows in one call, at the CPU's widest multiply-add (CVectorKernels).
-                // Removed slots are computed too and skipped below; a wipe racing this read only
-                // changes a value that is thrown away.
-                facepay_dot_codes_rows(codes + blockStart &* width, width, blockEnd &- blockStart, probe.codes, width,
-                                       dots.baseAddress!)
-                for offset in blockStart..<blockEnd {
-                    if checkDead, dead.contains(firstSlot &+ offset) { continue }
-                    let dot = dots[offset &- blockStart] &- bias
-                    let approximate = Float(dot) * (scales[offset] * probeScale)
-                    if approximate > admission {
-                        sink.offer(approximate, slot: Int32(truncatingIfNeeded: firstSlot &+ offset))
-                        admission = sink.admissionScore
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Self.dotBlockRows) { candidates in
+                var blockStart = offsets.lowerBound
+                while blockStart < offsets.upperBound {
+                    let blockEnd = min(offsets.upperBound, blockStart &+ Self.dotBlockRows)
+                    // Consecutive rows in one call, at the CPU's widest multiply-add (CVectorKernels),
+                    // which also keeps only rows scoring above the admission score at the block's
+                    // start. Removed slots are computed too and skipped below; a wipe racing this read
+                    // only changes a value that is thrown away.
+                    let found = facepay_scan_rows(codes + blockStart &* width, width, blockEnd &- blockStart, probe.codes, width,
+                                                  bias, scales + blockStart, probeScale, admission,
+                                                  dots.baseAddress!, candidates.baseAddress!)
+                    for index in 0..<found {
+                        let row = Int(candidates[index])
+                        let offset = blockStart &+ row
+                        if checkDead, dead.contains(firstSlot &+ offset) { continue }
+                        let approximate = Float(dots[row]) * (scales[offset] * probeScale)
+                        if approximate > admission {
+                            sink.offer(approximate, slot: Int32(truncatingIfNeeded: firstSlot &+ offset))
+                            admission = sink.admissionScore
+                        }
                     }
+                    blockStart = blockEnd
                 }
-                blockStart = blockEnd
             }
         }
     }

@@ -129,6 +129,32 @@ void facepay_dot_codes_rows(const uint8_t *codes, size_t stride, size_t rows, co
     current()(codes, stride, rows, probe, count, out);
 }
 
+size_t facepay_scan_rows(const uint8_t *codes, size_t stride, size_t rows, const int16_t *probe, size_t count,
+                         int32_t bias, const float *restrict scales, float probe_scale, float threshold,
+                         int32_t *restrict dots, uint32_t *restrict candidates) {
+    current()(codes, stride, rows, probe, count, dots);
+    size_t found = 0;
+    size_t r = 0;
+    // Almost every row falls below the threshold: test 16 at a time (vectorised), and look at
+    // single rows only in a group that has one above it.
+    for (; r + 16 <= rows; r += 16) {
+        int any = 0;
+        for (size_t k = 0; k < 16; k++) {
+            dots[r + k] -= bias;
+            any |= (float)dots[r + k] * (scales[r + k] * probe_scale) > threshold;
+        }
+        if (!any) continue;
+        for (size_t k = 0; k < 16; k++) {
+            if ((float)dots[r + k] * (scales[r + k] * probe_scale) > threshold) candidates[found++] = (uint32_t)(r + k);
+        }
+    }
+    for (; r < rows; r++) {
+        dots[r] -= bias;
+        if ((float)dots[r] * (scales[r] * probe_scale) > threshold) candidates[found++] = (uint32_t)r;
+    }
+    return found;
+}
+
 const char *facepay_dot_codes_isa(void) {
     current();
     return __atomic_load_n(&chosen_name, __ATOMIC_RELAXED);

@@ -18,6 +18,16 @@
 void facepay_dot_codes_rows(const uint8_t *codes, size_t stride, size_t rows,
                             const int16_t *probe, size_t count, int32_t *out);
 
+/// One block of the compact pass: the dots of `rows` consecutive templates (as
+/// facepay_dot_codes_rows) minus `bias`, into `dots`; then, in `candidates`, the rows r whose
+/// approximate score `(float)dots[r] * (scales[r] * probe_scale)` exceeds `threshold`, in row
+/// order. Returns how many. The score is computed exactly as the Swift caller computes it (IEEE
+/// single precision, this order), so a row left out here would be rejected there too; the caller
+/// re-checks each candidate against its rising admission score.
+size_t facepay_scan_rows(const uint8_t *codes, size_t stride, size_t rows, const int16_t *probe, size_t count,
+                         int32_t bias, const float *scales, float probe_scale, float threshold,
+                         int32_t *dots, uint32_t *candidates);
+
 /// The instruction set facepay_dot_codes_rows uses here: "avx512bw", "avx2", "sse2" or "portable".
 const char *facepay_dot_codes_isa(void);
 
