@@ -180,3 +180,75 @@ extension EvidenceFrame.RawEmbedding {
         return .base64(Data(bytes).base64EncodedString())
     }
 }
+
+// MARK: - The plain-shape fast path (see `StrictJSONReader`)
+
+extension FaceEvidence {
+    /// The `face` object in the plain shape terminals send (base64 embeddings, no unknown keys),
+    /// with exactly the checks of `init(from:)`; nil for anything else, which `JSONDecoder` then
+    /// decodes (or refuses with the precise error).
+    public static func readPlain(_ reader: inout StrictJSONReader) -> FaceEvidence? {
+        var challengeID: String?
+        var model: String?
+        var frames: [EvidenceFrame]?
+        let complete = reader.readObject { reader, key in
+            switch key {
+            case "challenge_id":
+                challengeID = reader.readString()
+                return challengeID.map { $0.utf8.count <= identifierCharactersMax } ?? false
+            case "model":
+                model = reader.readString()
+                return model.map { $0.utf8.count <= identifierCharactersMax } ?? false
+            case "frames":
+                frames = reader.readArray(countMax: framesDecodedMax) { EvidenceFrame.readPlain(&$0) }
+                return frames != nil
+            default:
+                return false
+            }
+        }
+        guard complete, let challengeID, let model, let frames else { return nil }
+        return FaceEvidence(challengeID: challengeID, model: model, frames: frames)
+    }
+}
+
+extension EvidenceFrame {
+    /// One frame in the plain shape: `embedding_b64` (a JSON-array embedding goes to
+    /// `JSONDecoder`, whose Float conversion this path does not reproduce), every field present,
+    /// each within the range `init(from:)` enforces.
+    static func readPlain(_ reader: inout StrictJSONReader) -> EvidenceFrame? {
+        var time: Int64?
+        var base64: String?
+        var yaw: Double?, pitch: Double?, eyes: Double?, pad: Double?
+        func ranged(_ value: Double?, _ range: ClosedRange<Double>) -> Double? {
+            guard let value, range.contains(value) else { return nil }
+            return value
+        }
+        let complete = reader.readObject { reader, key in
+            switch key {
+            case "t_ms":
+                time = reader.readInt64().flatMap { (0...timeMillisecondsMax).contains($0) ? $0 : nil }
+                return time != nil
+            case "embedding_b64":
+                base64 = reader.readString().flatMap { $0.utf8.count <= (embeddingValuesMax * 4 + 2) / 3 * 4 ? $0 : nil }
+                return base64 != nil
+            case "yaw_deg":
+                yaw = ranged(reader.readDouble(), -180...180)
+                return yaw != nil
+            case "pitch_deg":
+                pitch = ranged(reader.readDouble(), -90...90)
+                return pitch != nil
+            case "eyes_open":
+                eyes = ranged(reader.readDouble(), 0...1)
+                return eyes != nil
+            case "pad_score":
+                pad = ranged(reader.readDouble(), 0...1)
+                return pad != nil
+            default:
+                return false
+            }
+        }
+        guard complete, let time, let base64, let yaw, let pitch, let eyes, let pad else { return nil }
+        return EvidenceFrame(timeMilliseconds: time, embedding: .base64(base64), yawDegrees: yaw, pitchDegrees: pitch,
+                             eyesOpen: eyes, padScore: pad)
+    }
+}

@@ -15,9 +15,19 @@ public struct HintBody: Decodable, Sendable {
     public let phoneLast4: String?
 
     enum CodingKeys: String, CodingKey { case phoneLast4 = "phone_last4" }
+
+    static func readPlain(_ reader: inout StrictJSONReader) -> HintBody? {
+        var phoneLast4: String?
+        let complete = reader.readObject { reader, key in
+            guard key == "phone_last4" else { return false }
+            phoneLast4 = reader.readString()
+            return phoneLast4 != nil
+        }
+        return complete ? HintBody(phoneLast4: phoneLast4) : nil
+    }
 }
 
-public struct PaymentBody: Decodable, Sendable {
+public struct PaymentBody: PlainJSONDecodable, Sendable {
     public let amount: Int64
     public let currency: Currency
     public let face: FaceEvidence
@@ -29,9 +39,26 @@ public struct PaymentBody: Decodable, Sendable {
         case amount, currency, face, hint, reference
         case captureMethod = "capture_method"
     }
+
+    static func readPlain(_ reader: inout StrictJSONReader) -> PaymentBody? {
+        var amount: Int64?, currency: Currency?, face: FaceEvidence?, hint: HintBody?, captureMethod: String?, reference: String?
+        let complete = reader.readObject { reader, key in
+            switch key {
+            case "amount": amount = reader.readInt64(); return amount != nil
+            case "currency": currency = reader.readString().flatMap(Currency.init); return currency != nil
+            case "face": face = FaceEvidence.readPlain(&reader); return face != nil
+            case "hint": hint = HintBody.readPlain(&reader); return hint != nil
+            case "capture_method": captureMethod = reader.readString(); return captureMethod != nil
+            case "reference": reference = reader.readString(); return reference != nil
+            default: return false
+            }
+        }
+        guard complete, let amount, let currency, let face else { return nil }
+        return PaymentBody(amount: amount, currency: currency, face: face, hint: hint, captureMethod: captureMethod, reference: reference)
+    }
 }
 
-public struct VerificationBody: Decodable, Sendable {
+public struct VerificationBody: PlainJSONDecodable, Sendable {
     public let face: FaceEvidence
     public let customerID: String?
     public let hint: HintBody?
@@ -39,6 +66,20 @@ public struct VerificationBody: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case face, hint
         case customerID = "customer_id"
+    }
+
+    static func readPlain(_ reader: inout StrictJSONReader) -> VerificationBody? {
+        var face: FaceEvidence?, customerID: String?, hint: HintBody?
+        let complete = reader.readObject { reader, key in
+            switch key {
+            case "face": face = FaceEvidence.readPlain(&reader); return face != nil
+            case "customer_id": customerID = reader.readString(); return customerID != nil
+            case "hint": hint = HintBody.readPlain(&reader); return hint != nil
+            default: return false
+            }
+        }
+        guard complete, let face else { return nil }
+        return VerificationBody(face: face, customerID: customerID, hint: hint)
     }
 }
 
@@ -68,10 +109,20 @@ public struct ErasureBody: Decodable, Sendable {
     public let face: FaceEvidence
 }
 
+/// A body with a fast path for its plain shape (`StrictJSONReader`): `readPlain` returns nil for
+/// anything outside it, and `WireBody.decode` then uses `JSONDecoder`.
+protocol PlainJSONDecodable: Decodable {
+    static func readPlain(_ reader: inout StrictJSONReader) -> Self?
+}
+
 /// JSON in and out of the wire contract.
 public enum WireBody {
     /// Decodes a request body; a `DecodingError` becomes a 400 that names the field.
     public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
+        try decodeWithFoundation(type, from: body)
+    }
+
+    static func decodeWithFoundation<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
         guard !body.isEmpty else { throw FacePayError.invalidField("body", "a JSON object is required") }
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
@@ -81,6 +132,17 @@ public enum WireBody {
             }
             throw FacePayError(decoding: error)
         }
+    }
+
+    /// The plain shape through `StrictJSONReader`, anything else through `JSONDecoder`: the same
+    /// value either way, and the same errors (only `JSONDecoder` produces them).
+    static func decode<T: PlainJSONDecodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
+        let plain = StrictJSONReader.with(body) { reader -> T? in
+            guard let value = T.readPlain(&reader), reader.isAtEnd() else { return nil }
+            return value
+        }
+        if let plain { return plain }
+        return try decodeWithFoundation(type, from: body)
     }
 
     public static func encode(_ value: some Encodable) throws -> Data {
