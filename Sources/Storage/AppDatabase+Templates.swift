@@ -87,13 +87,23 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    /// Marks a template as used now (a payment or verification matched it); the retention purge
-    /// removes templates unused for the configured period.
+    /// How stale `last_used_at` may be before a match rewrites it. Retention counts in years, so a
+    /// day's precision loses nothing, and a customer who pays every day costs one template-row
+    /// write a day instead of one per payment (each is a random page of the WAL: templates are
+    /// large rows, a few per page).
+    public static let templateUseResolutionSeconds: TimeInterval = 86_400
+
+    /// Marks a template as used now (a payment or verification matched it) unless it was marked
+    /// within `templateUseResolutionSeconds`; the retention purge removes templates unused for
+    /// the configured period.
     public static func touchTemplate(_ db: Database, customerID: String, model: String, now: Date) throws {
-        var statement = try RawStatement(db, "UPDATE face_templates SET last_used_at = ? WHERE customer_id = ? AND model = ?")
+        var statement = try RawStatement(db, """
+            UPDATE face_templates SET last_used_at = ? WHERE customer_id = ? AND model = ? AND last_used_at < ?
+            """)
         statement.bind(now.rfc3339)
         statement.bind(customerID)
         statement.bind(model)
+        statement.bind(now.addingTimeInterval(-templateUseResolutionSeconds).rfc3339)
         try statement.execute()
     }
 

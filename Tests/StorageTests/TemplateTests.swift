@@ -88,4 +88,23 @@ struct TemplateTests {
             #expect(throws: FacePayError.self) { _ = try TemplateKeyRing.parse(text, source: "test") }
         }
     }
+
+    @Test("a match refreshes the template's last use, at most once per day")
+    func lastUseRefreshedDaily() throws {
+        let (database, _) = try setUp()
+        let ring = try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "test")
+        try addCustomer(database, "cus_aaaa")
+        let enrolled = Date(timeIntervalSince1970: 1_800_000_000)
+        try database.pool.write { db in
+            try AppDatabase.saveTemplate(db, values: sampleValues(seed: 3), customerID: "cus_aaaa", model: "sim-128", keyRing: ring, now: enrolled)
+        }
+        func lastUsed() throws -> String? {
+            try database.pool.read { db in try String.fetchOne(db, sql: "SELECT last_used_at FROM face_templates WHERE customer_id = 'cus_aaaa'") }
+        }
+        try database.pool.write { db in try AppDatabase.touchTemplate(db, customerID: "cus_aaaa", model: "sim-128", now: enrolled.addingTimeInterval(3600)) }
+        #expect(try lastUsed() == enrolled.rfc3339, "an hour later: unchanged")
+        let nextDay = enrolled.addingTimeInterval(AppDatabase.templateUseResolutionSeconds + 1)
+        try database.pool.write { db in try AppDatabase.touchTemplate(db, customerID: "cus_aaaa", model: "sim-128", now: nextDay) }
+        #expect(try lastUsed() == nextDay.rfc3339)
+    }
 }
