@@ -109,21 +109,74 @@ public final class GroupCommitWriter: Service, Sendable {
                     }
                 },
                 fail: { error in continuation.resume(throwing: error) })
-            let (refusal, waiter) = state.withLock { state -> (FacePayError?, CheckedContinuation<Void, Never>?) in
-                guard state.phase == .accepting else {
-                    return (FacePayError(.unavailable, code: "shutting_down", detail: "the ledger writer is stopping"), nil)
-                }
-                guard state.queuedCount < queueDepthMax else {
-                    return (FacePayError(.unavailable, code: "overloaded",
-                                         detail: "\(queueDepthMax) ledger writes are already waiting; retry later"), nil)
-                }
-                state.queue.append(job)
-                defer { state.waiter = nil }
-                return (nil, state.waiter)
-            }
-            if let refusal { continuation.resume(throwing: refusal) }
-            waiter?.resume()
+            if let refusal = enqueue(job) { continuation.resume(throwing: refusal) }
         }
+    }
+
+    /// Runs `work` in the next batch and returns its result as soon as it has run, before the
+    /// batch commits: the caller does not wait for the fsync. Only for writes whose loss in a
+    /// crash (or a failed commit) is harmless — an issued challenge that then does not exist is
+    /// refused when used, and the terminal asks for another.
+    ///
+    /// Order still holds: a submission made after this returns runs after it, in the same
+    /// transaction or a later one, so once that later submission is answered, this write is
+    /// durable too.
+    public func submitAnsweredBeforeCommit<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            // A failed batch fails every job in it, including this one after it has answered:
+            // the flag lets only the first of the two resume the caller.
+            let answered = AnswerClaim()
+            let job = Job(
+                execute: { db in
+                    let result = Result { try work(db) }
+                    if answered.claim() { continuation.resume(with: result) }
+                    if case .failure = result { return (false, {}) }
+                    return (true, {})
+                },
+                fail: { error in
+                    if answered.claim() { continuation.resume(throwing: error) }
+                })
+            if let refusal = enqueue(job) { continuation.resume(throwing: refusal) }
+        }
+    }
+
+    /// Queues `work` and returns at once, without its outcome: for writes that must precede, in
+    /// order, a submission the same caller makes next and waits for (the replay guard's
+    /// sightings before the payment that follows them). If `work` throws or its batch fails, the
+    /// error is logged. Throws 503 `overloaded` / `shutting_down` when it cannot be queued.
+    public func enqueueWithoutAnswer(_ label: String, _ work: @escaping @Sendable (Database) throws -> Void) throws {
+        let logger = logger
+        let job = Job(
+            execute: { db in
+                do {
+                    try work(db)
+                    return (true, {})
+                } catch {
+                    logger.error("queued write failed", metadata: ["write": .string(label), "error": "\(error)"])
+                    return (false, {})
+                }
+            },
+            fail: { error in logger.error("queued write lost with its batch", metadata: ["write": .string(label), "error": "\(error)"]) })
+        if let refusal = enqueue(job) { throw refusal }
+    }
+
+    /// Appends `job` to the queue and wakes the writer; returns the refusal instead when the
+    /// writer is stopping or the queue is full.
+    private func enqueue(_ job: Job) -> FacePayError? {
+        let (refusal, waiter) = state.withLock { state -> (FacePayError?, CheckedContinuation<Void, Never>?) in
+            guard state.phase == .accepting else {
+                return (FacePayError(.unavailable, code: "shutting_down", detail: "the ledger writer is stopping"), nil)
+            }
+            guard state.queuedCount < queueDepthMax else {
+                return (FacePayError(.unavailable, code: "overloaded",
+                                     detail: "\(queueDepthMax) ledger writes are already waiting; retry later"), nil)
+            }
+            state.queue.append(job)
+            defer { state.waiter = nil }
+            return (nil, state.waiter)
+        }
+        waiter?.resume()
+        return refusal
     }
 
     /// Stops taking submissions; `run()` returns once the queue is committed. Called by the
@@ -243,4 +296,12 @@ public final class GroupCommitWriter: Service, Sendable {
             throw error
         }
     }
+}
+
+/// Shared by the two closures of one job answered before commit: the first to claim it answers.
+private final class AnswerClaim: Sendable {
+    private let taken = Atomic<Bool>(false)
+
+    /// True for the first caller only.
+    func claim() -> Bool { !taken.exchange(true, ordering: .acquiringAndReleasing) }
 }

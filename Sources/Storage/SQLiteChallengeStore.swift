@@ -22,8 +22,13 @@ public struct SQLiteChallengeStore: ChallengeStore {
         return try await database.pool.write(work)
     }
 
+    /// Answered as soon as the insert has run, before its batch commits (see
+    /// `GroupCommitWriter.submitAnsweredBeforeCommit`): a challenge lost to a crash in that
+    /// window is harmless — using it fails as unknown and the terminal asks for another — and the
+    /// terminal does not wait for an fsync before it can start capturing. Its use comes later in
+    /// the same writer's order, so it always sees the insert.
     public func insert(_ challenge: Challenge, outstandingPerDeviceMax: Int, now: Date) async throws -> ChallengeInsertion {
-        try await write { db in
+        let work: @Sendable (Database) throws -> ChallengeInsertion = { db in
             var count = try RawStatement(db, """
                 SELECT count(*) FROM challenges WHERE device_id = ? AND used_at_ms IS NULL AND expires_at_ms > ?
                 """)
@@ -42,6 +47,8 @@ public struct SQLiteChallengeStore: ChallengeStore {
             try insert.execute()
             return .inserted
         }
+        if let writer { return try await writer.submitAnsweredBeforeCommit(work) }
+        return try await database.pool.write(work)
     }
 
     public func consume(id: String, deviceID: String, now: Date) async throws -> ChallengeConsumption {

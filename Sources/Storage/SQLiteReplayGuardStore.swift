@@ -11,10 +11,11 @@ import Synchronization
 ///
 /// - Seen or not is decided in memory, atomically (an `InMemoryReplayGuardStore` behind a lock):
 ///   of two concurrent calls carrying one fingerprint, the later sees it.
-/// - The call returns only once its sightings committed (through the group-commit writer when
-///   one is given), so a capture that got an answer is remembered across a restart. A call whose
-///   write fails has still been remembered in memory until the restart: it errs towards
-///   refusing a replay.
+/// - With the group-commit writer (the server) the sightings are queued, not awaited: whatever
+///   the capture leads to is submitted after them and answered only after its own batch
+///   committed, so a capture that got an answer is remembered across a restart. Without a
+///   writer the call returns once they committed. A write that fails is logged and stays
+///   remembered in memory until the restart: it errs towards refusing a replay.
 /// - Bounded like the in-memory store (retention, then the oldest beyond `fingerprintsMax`);
 ///   every `pruneEvery` calls the table's old end is deleted to the same bounds. Memory: about
 ///   60 bytes per remembered fingerprint (dictionary entry plus arrival queue).
@@ -87,7 +88,10 @@ public final class SQLiteReplayGuardStore: ReplayGuardStore {
             if prune { try Self.prune(db, horizonMs: horizonMs, rowsMax: fingerprintsMax) }
         }
         if let writer {
-            try await writer.submit(work)
+            // Queued, not awaited: the payment, verification or decline this capture leads to is
+            // submitted after it and answered only once its own batch committed, which is this
+            // one or a later one — so an answered capture's sightings are durable.
+            try writer.enqueueWithoutAnswer("frame sightings", work)
         } else {
             try await database.pool.write(work)
         }
