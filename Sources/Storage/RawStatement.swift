@@ -69,12 +69,6 @@ struct RawStatement {
         }
     }
 
-    /// Starts binding from the first parameter again, to run the statement once more (after
-    /// `execute()`, which resets it).
-    mutating func rewind() {
-        parameter = 0
-    }
-
     mutating func bindNull() {
         parameter += 1
         _ = sqlite3_bind_null(handle, parameter)

@@ -4,10 +4,10 @@ import GRDB
 import Liveness
 import Synchronization
 
-/// The replay guard with a durable memory: every sighting is appended to `frame_sightings` (in
-/// arrival order, so appends fill one page after another instead of dirtying a random B-tree leaf
-/// per frame, see 0005), and the set of remembered fingerprints is held in memory, loaded from
-/// that table on first use (the server loads it at start-up).
+/// The replay guard with a durable memory: every capture's fingerprints are appended as one row
+/// of `frame_sightings` (in arrival order, so appends fill one page after another instead of
+/// dirtying a random B-tree leaf per frame, see 0005), and the set of remembered fingerprints is
+/// held in memory, loaded from that table on first use (the server loads it at start-up).
 ///
 /// - Seen or not is decided in memory, atomically (an `InMemoryReplayGuardStore` behind a lock):
 ///   of two concurrent calls carrying one fingerprint, the later sees it.
@@ -17,8 +17,10 @@ import Synchronization
 ///   writer the call returns once they committed. A write that fails is logged and stays
 ///   remembered in memory until the restart: it errs towards refusing a replay.
 /// - Bounded like the in-memory store (retention, then the oldest beyond `fingerprintsMax`);
-///   every `pruneEvery` calls the table's old end is deleted to the same bounds. Memory: about
-///   60 bytes per remembered fingerprint (dictionary entry plus arrival queue).
+///   every `pruneEvery` calls the table's old end is deleted to the same bounds (the cap by the
+///   rows' running fingerprint count, so a row is kept while any of its fingerprints is among
+///   the newest `fingerprintsMax`). Memory: about 60 bytes per remembered fingerprint
+///   (dictionary entry plus arrival queue).
 public final class SQLiteReplayGuardStore: ReplayGuardStore {
     let database: AppDatabase
     let writer: GroupCommitWriter?
@@ -46,17 +48,21 @@ public final class SQLiteReplayGuardStore: ReplayGuardStore {
             guard !isLoaded else { return }
             let horizonMs = now.epochMilliseconds - Int64(retentionSeconds * 1000)
             try database.pool.read { db in
-                var statement = try RawStatement(db, "SELECT digest, seen_at_ms FROM frame_sightings WHERE seen_at_ms > ? ORDER BY seq")
+                var statement = try RawStatement(db, "SELECT digests, seen_at_ms FROM frame_sightings WHERE seen_at_ms > ? ORDER BY seq")
                 statement.bind(horizonMs)
                 defer { statement.reset() }
                 var batch: [(fingerprint: FrameFingerprint, at: Date)] = []
                 batch.reserveCapacity(4096)
                 while try statement.step() {
-                    guard let fingerprint = FrameFingerprint(bytes: statement.data(0)) else {
-                        throw FacePayError(.internalFailure, code: "replay_guard_corrupt", detail: "a frame sighting has a bad digest")
+                    let digests = statement.data(0)
+                    let at = Date(epochMilliseconds: statement.int64(1))
+                    guard !digests.isEmpty, digests.count % 16 == 0 else {
+                        throw FacePayError(.internalFailure, code: "replay_guard_corrupt", detail: "a frame sighting has bad digests")
                     }
-                    batch.append((fingerprint, Date(epochMilliseconds: statement.int64(1))))
-                    if batch.count == 4096 {
+                    for start in stride(from: digests.startIndex, to: digests.endIndex, by: 16) {
+                        batch.append((FrameFingerprint(bytes: digests[start..<(start + 16)])!, at))
+                    }
+                    if batch.count >= 4096 {
                         memory.restore(batch)
                         batch.removeAll(keepingCapacity: true)
                     }
@@ -77,15 +83,19 @@ public final class SQLiteReplayGuardStore: ReplayGuardStore {
             return count % Self.pruneEvery == 0
         }
         let fingerprintsMax = fingerprintsMax
+        guard !fingerprints.isEmpty else { return seen }
+        let digests = fingerprints.reduce(into: Data(capacity: fingerprints.count * 16)) { $0.append(contentsOf: $1.bytes) }
         let work: @Sendable (Database) throws -> Void = { db in
-            var insert = try RawStatement(db, "INSERT INTO frame_sightings (digest, seen_at_ms) VALUES (?, ?)")
-            for fingerprint in fingerprints {
-                insert.bind(Data(fingerprint.bytes))
-                insert.bind(nowMs)
-                try insert.execute()
-                insert.rewind()
-            }
-            if prune { try Self.prune(db, horizonMs: horizonMs, rowsMax: fingerprintsMax) }
+            // One row per capture; the running total counts fingerprints for the size cap.
+            var insert = try RawStatement(db, """
+                INSERT INTO frame_sightings (digests, seen_at_ms, running_total)
+                VALUES (?, ?, ? + coalesce((SELECT running_total FROM frame_sightings ORDER BY seq DESC LIMIT 1), 0))
+                """)
+            insert.bind(digests)
+            insert.bind(nowMs)
+            insert.bind(Int64(fingerprints.count))
+            try insert.execute()
+            if prune { try Self.prune(db, horizonMs: horizonMs, fingerprintsMax: fingerprintsMax) }
         }
         if let writer {
             // Queued, not awaited: the payment, verification or decline this capture leads to is
@@ -98,21 +108,25 @@ public final class SQLiteReplayGuardStore: ReplayGuardStore {
         return seen
     }
 
-    /// Deletes sightings from the old end: those at or before the horizon (seq order is arrival
-    /// order, so the scan stops at the first one still inside the window), then the oldest beyond
-    /// `rowsMax` rows (seq is contiguous after prefix deletes, so max − min + 1 counts the rows).
-    static func prune(_ db: Database, horizonMs: Int64, rowsMax: Int) throws {
+    /// Deletes rows from the old end: those seen at or before the horizon (seq order is arrival
+    /// order, so the scan stops at the first one still inside the window), then those whose
+    /// fingerprints are all beyond the newest `fingerprintsMax` (by running total). Both scans
+    /// touch only the rows they delete, plus one.
+    static func prune(_ db: Database, horizonMs: Int64, fingerprintsMax: Int) throws {
         var firstKept = try RawStatement(db, "SELECT seq FROM frame_sightings WHERE seen_at_ms > ? ORDER BY seq LIMIT 1")
         firstKept.bind(horizonMs)
         let keepFrom = try LedgerRows.first(firstKept) { $0.int64(0) } ?? Int64.max
         var deleteBefore = try RawStatement(db, "DELETE FROM frame_sightings WHERE seq < ?")
         deleteBefore.bind(keepFrom)
         try deleteBefore.execute()
-        let bounds = try RawStatement(db, "SELECT min(seq), max(seq) FROM frame_sightings")
-        guard let (low, high) = try LedgerRows.first(bounds, { ($0.optionalInt64(0), $0.optionalInt64(1)) }),
-              let low, let high, high - low + 1 > Int64(rowsMax) else { return }
-        var deleteOldest = try RawStatement(db, "DELETE FROM frame_sightings WHERE seq <= ?")
-        deleteOldest.bind(high - Int64(rowsMax))
+        let newest = try RawStatement(db, "SELECT running_total FROM frame_sightings ORDER BY seq DESC LIMIT 1")
+        guard let total = try LedgerRows.first(newest, { $0.int64(0) }), total > Int64(fingerprintsMax) else { return }
+        // The oldest row to keep is the first whose fingerprints reach into the newest `fingerprintsMax`.
+        var firstWithin = try RawStatement(db, "SELECT seq FROM frame_sightings WHERE running_total > ? ORDER BY seq LIMIT 1")
+        firstWithin.bind(total - Int64(fingerprintsMax))
+        guard let keepFromCap = try LedgerRows.first(firstWithin, { $0.int64(0) }) else { return }
+        var deleteOldest = try RawStatement(db, "DELETE FROM frame_sightings WHERE seq < ?")
+        deleteOldest.bind(keepFromCap)
         try deleteOldest.execute()
     }
 }
