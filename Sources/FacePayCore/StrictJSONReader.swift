@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A forward-only reader over JSON bytes for the fast paths of request decoding (payment,
 /// verification and erasure bodies, each carrying ~30 frames of face evidence).
 ///
@@ -50,19 +56,32 @@ public struct StrictJSONReader {
         return position == bytes.count
     }
 
+    /// An object key, read in place (no String is made for it). Match it with string literals:
+    /// `switch key { case "amount": … }`.
+    public struct Key {
+        fileprivate let bytes: UnsafeRawBufferPointer
+
+        public static func ~= (name: StaticString, key: Key) -> Bool {
+            name.utf8CodeUnitCount == key.bytes.count
+                && memcmp(name.utf8Start, key.bytes.baseAddress!, key.bytes.count) == 0
+        }
+    }
+
     /// Reads an object, calling `member` with each key (the reader then at its value); `member`
-    /// returns false to give up. Gives up on a repeated key (`JSONDecoder` would keep one of the
-    /// two; which one is its business).
-    public mutating func readObject(_ member: (inout StrictJSONReader, String) -> Bool) -> Bool {
+    /// returns false to give up — which it must do for a key it already read (`JSONDecoder` would
+    /// keep one of the two values; which one is its business) and for a key it does not know.
+    public mutating func readObject(_ member: (inout StrictJSONReader, Key) -> Bool) -> Bool {
         guard consume(UInt8(ascii: "{")) else { return false }
         if consume(UInt8(ascii: "}")) { return true }
-        var seen: Set<String> = []
         repeat {
-            guard let key = readString(), seen.insert(key).inserted, consume(UInt8(ascii: ":")), member(&self, key) else {
-                return false
-            }
+            guard let key = readKeyInPlace(), consume(UInt8(ascii: ":")), member(&self, key) else { return false }
         } while consume(UInt8(ascii: ","))
         return consume(UInt8(ascii: "}"))
+    }
+
+    private mutating func readKeyInPlace() -> Key? {
+        guard let range = readStringRange() else { return nil }
+        return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
 
     /// Reads an array of at most `countMax` elements with `element`; nil to give up.
@@ -81,14 +100,18 @@ public struct StrictJSONReader {
 
     /// A string of printable ASCII without escapes; nil for anything else.
     public mutating func readString() -> String? {
+        guard let range = readStringRange() else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    private mutating func readStringRange() -> Range<Int>? {
         guard consume(UInt8(ascii: "\"")) else { return nil }
         let start = position
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
                 position += 1
-                return text
+                return start..<(position - 1)
             }
             guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\") else { return nil }
             position += 1

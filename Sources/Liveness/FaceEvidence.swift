@@ -194,12 +194,15 @@ extension FaceEvidence {
         let complete = reader.readObject { reader, key in
             switch key {
             case "challenge_id":
+                guard challengeID == nil else { return false }
                 challengeID = reader.readString()
                 return challengeID.map { $0.utf8.count <= identifierCharactersMax } ?? false
             case "model":
+                guard model == nil else { return false }
                 model = reader.readString()
                 return model.map { $0.utf8.count <= identifierCharactersMax } ?? false
             case "frames":
+                guard frames == nil else { return false }
                 frames = reader.readArray(countMax: framesDecodedMax) { EvidenceFrame.readPlain(&$0) }
                 return frames != nil
             default:
@@ -226,21 +229,27 @@ extension EvidenceFrame {
         let complete = reader.readObject { reader, key in
             switch key {
             case "t_ms":
+                guard time == nil else { return false }
                 time = reader.readInt64().flatMap { (0...timeMillisecondsMax).contains($0) ? $0 : nil }
                 return time != nil
             case "embedding_b64":
+                guard base64 == nil else { return false }
                 base64 = reader.readString().flatMap { $0.utf8.count <= (embeddingValuesMax * 4 + 2) / 3 * 4 ? $0 : nil }
                 return base64 != nil
             case "yaw_deg":
+                guard yaw == nil else { return false }
                 yaw = ranged(reader.readDouble(), -180...180)
                 return yaw != nil
             case "pitch_deg":
+                guard pitch == nil else { return false }
                 pitch = ranged(reader.readDouble(), -90...90)
                 return pitch != nil
             case "eyes_open":
+                guard eyes == nil else { return false }
                 eyes = ranged(reader.readDouble(), 0...1)
                 return eyes != nil
             case "pad_score":
+                guard pad == nil else { return false }
                 pad = ranged(reader.readDouble(), 0...1)
                 return pad != nil
             default:

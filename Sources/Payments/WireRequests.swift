@@ -19,7 +19,7 @@ public struct HintBody: Decodable, Sendable {
     static func readPlain(_ reader: inout StrictJSONReader) -> HintBody? {
         var phoneLast4: String?
         let complete = reader.readObject { reader, key in
-            guard key == "phone_last4" else { return false }
+            guard case "phone_last4" = key, phoneLast4 == nil else { return false }
             phoneLast4 = reader.readString()
             return phoneLast4 != nil
         }
@@ -44,12 +44,12 @@ public struct PaymentBody: PlainJSONDecodable, Sendable {
         var amount: Int64?, currency: Currency?, face: FaceEvidence?, hint: HintBody?, captureMethod: String?, reference: String?
         let complete = reader.readObject { reader, key in
             switch key {
-            case "amount": amount = reader.readInt64(); return amount != nil
-            case "currency": currency = reader.readString().flatMap(Currency.init); return currency != nil
-            case "face": face = FaceEvidence.readPlain(&reader); return face != nil
-            case "hint": hint = HintBody.readPlain(&reader); return hint != nil
-            case "capture_method": captureMethod = reader.readString(); return captureMethod != nil
-            case "reference": reference = reader.readString(); return reference != nil
+            case "amount": guard amount == nil else { return false }; amount = reader.readInt64(); return amount != nil
+            case "currency": guard currency == nil else { return false }; currency = reader.readString().flatMap(Currency.init); return currency != nil
+            case "face": guard face == nil else { return false }; face = FaceEvidence.readPlain(&reader); return face != nil
+            case "hint": guard hint == nil else { return false }; hint = HintBody.readPlain(&reader); return hint != nil
+            case "capture_method": guard captureMethod == nil else { return false }; captureMethod = reader.readString(); return captureMethod != nil
+            case "reference": guard reference == nil else { return false }; reference = reader.readString(); return reference != nil
             default: return false
             }
         }
@@ -72,9 +72,9 @@ public struct VerificationBody: PlainJSONDecodable, Sendable {
         var face: FaceEvidence?, customerID: String?, hint: HintBody?
         let complete = reader.readObject { reader, key in
             switch key {
-            case "face": face = FaceEvidence.readPlain(&reader); return face != nil
-            case "customer_id": customerID = reader.readString(); return customerID != nil
-            case "hint": hint = HintBody.readPlain(&reader); return hint != nil
+            case "face": guard face == nil else { return false }; face = FaceEvidence.readPlain(&reader); return face != nil
+            case "customer_id": guard customerID == nil else { return false }; customerID = reader.readString(); return customerID != nil
+            case "hint": guard hint == nil else { return false }; hint = HintBody.readPlain(&reader); return hint != nil
             default: return false
             }
         }
