@@ -120,4 +120,30 @@ import Testing
         await #expect(throws: FacePayError.self) { try await writer.submit { _ in 1 } }
         #expect(try test.account(wallet.id).availableMinor == 9_990)
     }
+
+    /// A submission answered before its commit returns its value (or its error) once it ran, and
+    /// a submission made after it sees its write; a queued write without answer precedes, in
+    /// order, whatever the same caller submits next, and one that fails does not disturb its
+    /// batch.
+    @Test func answeredBeforeCommitAndQueuedWritesKeepTheOrder() async throws {
+        let test = try TestDatabase()
+        struct Refused: Error {}
+        try await withGroupCommitWriter(test.database) { writer in
+            let inserted = try await writer.submitAnsweredBeforeCommit { db -> Int in
+                try db.execute(sql: "INSERT INTO devices (id, role, status, created_at) VALUES ('K-EARLY', 'kiosk', 'active', '2026-01-01T00:00:00.000Z')")
+                return db.changesCount
+            }
+            #expect(inserted == 1)
+            await #expect(throws: Refused.self) { try await writer.submitAnsweredBeforeCommit { _ -> Int in throw Refused() } }
+            try writer.enqueueWithoutAnswer("test: a failing write") { _ in throw Refused() }
+            try writer.enqueueWithoutAnswer("test: queued") { db in
+                try db.execute(sql: "INSERT INTO devices (id, role, status, created_at) VALUES ('K-QUEUED', 'kiosk', 'active', '2026-01-01T00:00:00.000Z')")
+            }
+            let seen = try await writer.submit { db in
+                try String.fetchAll(db, sql: "SELECT id FROM devices WHERE id IN ('K-EARLY', 'K-QUEUED') ORDER BY id")
+            }
+            #expect(seen == ["K-EARLY", "K-QUEUED"])
+        }
+        #expect(try test.count("SELECT count(*) FROM devices WHERE id IN ('K-EARLY', 'K-QUEUED')") == 2, "committed")
+    }
 }
