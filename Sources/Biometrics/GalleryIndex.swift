@@ -2,80 +2,6 @@ import FacePayCore
 import Foundation
 import Synchronization
 
-/// One template to load: whose, which hint bucket (e.g. the phone's last four digits), and the
-/// validated embedding.
-public struct GalleryEntry: Sendable {
-    public let subjectID: String
-    public let bucket: String?
-    public let embedding: Embedding
-
-    public init(subjectID: String, bucket: String? = nil, embedding: Embedding) {
-        self.subjectID = subjectID
-        self.bucket = bucket
-        self.embedding = embedding
-    }
-}
-
-/// Progress of a bulk load or an approximate-index build, for a terminal progress line.
-public struct GalleryBuildProgress: Sendable, Equatable {
-    public enum Phase: String, Sendable, Equatable {
-        case loading
-        case trainingApproximateIndex = "training approximate index"
-        case assigningApproximateIndex = "assigning approximate index"
-        case reorderingStorage = "reordering storage by list"
-    }
-
-    public let phase: Phase
-    public let completed: Int
-    public let total: Int
-
-    public init(phase: Phase, completed: Int, total: Int) {
-        self.phase = phase
-        self.completed = completed
-        self.total = total
-    }
-}
-
-/// How a search ran.
-public enum GallerySearchPath: String, Sendable, Equatable {
-    /// Every template, compact pass + exact rescoring: equals exhaustive float32 search.
-    case exact
-    /// The inverted file's nearest lists, compact pass + exact rescoring.
-    case approximate
-    /// The hint's bucket only, compact pass + exact rescoring.
-    case bucket
-}
-
-public struct GallerySearchOptions: Sendable, Equatable {
-    public enum Path: Sendable, Equatable {
-        /// Approximate when the approximate index exists and the gallery has at least
-        /// `Configuration.approximateSearchTemplatesMin` templates; exact otherwise.
-        case automatic
-        case exact
-        /// Approximate when the index exists; exact otherwise.
-        case approximate
-    }
-
-    public var path: Path
-    /// Threads one search may use; nil: the configuration's `threadsMax`.
-    public var threadsMax: Int?
-
-    public init(path: Path = .automatic, threadsMax: Int? = nil) {
-        self.path = path
-        self.threadsMax = threadsMax
-    }
-}
-
-/// A search's candidates and what the open-set decision needs to know about it.
-public struct GallerySearchResult: Sendable, Equatable {
-    /// Distinct subjects, best first, with exact float32 scores.
-    public let candidates: [MatchCandidate]
-    /// N for the decision: live templates the search covered (the gallery, or the bucket). An
-    /// approximate search counts the whole gallery, which is conservative.
-    public let templatesSearched: Int
-    public let path: GallerySearchPath
-}
-
 /// One model's templates, in memory, searchable 1:N by many threads while enrolments and
 /// erasures happen.
 ///
@@ -128,7 +54,7 @@ public final class GalleryIndex: Sendable {
     public let dimension: Int
     public let configuration: Configuration
     let paddedDimension: Int
-    private let state: Mutex<IndexState>
+    let state: Mutex<IndexState>
 
     public convenience init(profile: ModelProfile, configuration: Configuration = Configuration()) {
         self.init(modelID: profile.id, dimension: profile.dimension, configuration: configuration)
@@ -232,88 +158,6 @@ public final class GalleryIndex: Sendable {
         }
     }
 
-    // MARK: approximate index
-
-    /// (Re)trains the approximate index on the current templates and rewrites the template
-    /// storage in list order, so each list is a contiguous run of slots that a search reads
-    /// sequentially instead of by random access. Training and the copy run without blocking
-    /// searches or writes; the install (under the lock) replays removals and additions made
-    /// meanwhile and renumbers the lookup tables (O(N) dictionary updates, ~0.1 s at a million).
-    /// Returns false when nothing was installed (fewer than two templates, or a compaction
-    /// renumbered slots during the build: call again).
-    @discardableResult
-    public func rebuildApproximateIndex(progress: (@Sendable (GalleryBuildProgress) -> Void)? = nil) -> Bool {
-        // Registered like a search: the build reads template memory that a removal may zero.
-        let (snapshot, _, generation) = beginReading()
-        defer { endReading(generation) }
-        let sampleMax = (configuration.approximateListCount ?? InvertedFileIndex.defaultListCount(templateCount: snapshot.liveCount))
-            * configuration.approximateTrainingSamplesPerList
-        guard
-            let built = InvertedFileIndex.build(
-                snapshot: snapshot, listCount: configuration.approximateListCount,
-                iterations: configuration.approximateTrainingIterations, sampleMax: sampleMax,
-                threads: configuration.threadsMax, progress: progress)
-        else { return false }
-
-        // Copy the live templates list by list into fresh segments.
-        var fresh = GallerySnapshot(paddedDimension: paddedDimension)
-        var mapping = [Int32](repeating: -1, count: snapshot.slotCount)
-        var lists: [[Int32]] = []
-        lists.reserveCapacity(built.lists.count)
-        for list in built.lists {
-            lists.append(list.map { slot in
-                let moved = Self.copy(slot: slot, from: snapshot, into: &fresh)
-                mapping[Int(slot)] = moved
-                return moved
-            })
-        }
-        progress?(GalleryBuildProgress(phase: .reorderingStorage, completed: fresh.slotCount, total: fresh.slotCount))
-
-        return state.withLock { state in
-            let current = state.snapshot
-            guard current.storageEpoch == snapshot.storageEpoch else { return false }
-            // Removed since the snapshot: remove and zero the copy (no reader has seen `fresh`).
-            for slot in 0..<snapshot.slotCount where current.dead.contains(slot) && !snapshot.dead.contains(slot) {
-                let moved = mapping[slot]
-                guard moved >= 0 else { continue }
-                fresh.markRemoved(moved)
-                let (segment, offset) = fresh.location(Int(moved))
-                segment.wipe(offset)
-            }
-            // Added since the snapshot: copy and assign to their nearest list.
-            mapping += [Int32](repeating: -1, count: current.slotCount - snapshot.slotCount)
-            var approximate = InvertedFileIndex(
-                centroids: built.centroids, lists: lists, trainedTemplateCount: built.trainedTemplateCount,
-                storageEpoch: current.storageEpoch + 1)
-            for slot in snapshot.slotCount..<current.slotCount where current.isLive(Int32(slot)) {
-                let moved = Self.copy(slot: Int32(slot), from: current, into: &fresh)
-                mapping[slot] = moved
-                approximate.add(slot: moved, vector: fresh.vector(moved))
-            }
-            fresh.generation = current.generation
-            fresh.storageEpoch = current.storageEpoch + 1
-            fresh.approximate = approximate
-            Self.renumber(&state, mapping)
-            state.snapshot = fresh
-            return true
-        }
-    }
-
-    /// Whether the approximate index is missing or trained on under a quarter of today's
-    /// templates, while the gallery is large enough to use it.
-    public var approximateIndexIsStale: Bool {
-        state.withLock { state in
-            guard state.snapshot.liveCount >= configuration.approximateSearchTemplatesMin else { return false }
-            guard let approximate = state.snapshot.approximate else { return true }
-            return state.snapshot.liveCount > 4 * approximate.trainedTemplateCount
-        }
-    }
-
-    /// Lists an approximate search probes for a gallery with `listCount` lists.
-    func probeCount(listCount: Int) -> Int {
-        min(listCount, max(configuration.approximateProbeCountMin, Int((Double(listCount) * configuration.approximateProbeFraction).rounded(.up))))
-    }
-
     // MARK: search
 
     /// The top `k` distinct subjects for `probe`, best first, with exact float32 scores; within
@@ -398,7 +242,7 @@ public final class GalleryIndex: Sendable {
     // MARK: reading and writing under the lock
 
     /// Copies the snapshot (and the bucket's slots) and registers the reader's generation.
-    private func beginReading(bucket: String? = nil) -> (GallerySnapshot, [Int32]?, UInt64) {
+    func beginReading(bucket: String? = nil) -> (GallerySnapshot, [Int32]?, UInt64) {
         state.withLock { state in
             let generation = state.snapshot.generation
             state.activeReaders[generation, default: 0] += 1
@@ -407,7 +251,7 @@ public final class GalleryIndex: Sendable {
         }
     }
 
-    private func endReading(_ generation: UInt64) {
+    func endReading(_ generation: UInt64) {
         state.withLock { state in
             if let readers = state.activeReaders[generation], readers > 1 {
                 state.activeReaders[generation] = readers - 1
@@ -456,7 +300,7 @@ public final class GalleryIndex: Sendable {
         }
     }
 
-    private static func copy(slot: Int32, from source: GallerySnapshot, into target: inout GallerySnapshot) -> Int32 {
+    static func copy(slot: Int32, from source: GallerySnapshot, into target: inout GallerySnapshot) -> Int32 {
         let (segment, offset) = source.location(Int(slot))
         return target.append(
             subjectID: segment.subjectIDs[offset], vector: segment.vector(offset), codes: segment.code(offset),
@@ -464,7 +308,7 @@ public final class GalleryIndex: Sendable {
     }
 
     /// Points the lookup tables at new slot numbers.
-    private static func renumber(_ state: inout IndexState, _ mapping: [Int32]) {
+    static func renumber(_ state: inout IndexState, _ mapping: [Int32]) {
         for (subject, slot) in state.slotBySubject { state.slotBySubject[subject] = mapping[Int(slot)] }
         for (bucket, slots) in state.slotsByBucket { state.slotsByBucket[bucket] = slots.map { mapping[Int($0)] } }
     }
@@ -488,28 +332,6 @@ public final class GalleryIndex: Sendable {
         Self.renumber(&state, mapping)
         state.snapshot = fresh
     }
-}
-
-/// The index's mutable state, guarded by its `Mutex`.
-struct IndexState {
-    var snapshot: GallerySnapshot
-    var slotBySubject: [String: Int32] = [:]
-    var bucketBySubject: [String: String] = [:]
-    var slotsByBucket: [String: [Int32]] = [:]
-    /// Running readers (searches, index builds) by the generation of the snapshot they hold.
-    var activeReaders: [UInt64: Int] = [:]
-    /// Removed templates to zero once no reader of an older generation runs.
-    var pendingWipes: [PendingWipe] = []
-
-    init(snapshot: GallerySnapshot) {
-        self.snapshot = snapshot
-    }
-}
-
-struct PendingWipe {
-    let generation: UInt64
-    let segment: TemplateSegment
-    let offset: Int
 }
 
 extension GalleryIndex {
