@@ -53,6 +53,19 @@ struct FacePayBinary {
         try start(["serve", "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory)
     }
 
+    /// A development server started in a fresh temporary directory, with the curl line it printed;
+    /// afterwards the server is killed if still running and the directory removed.
+    static func withDevelopmentServer<T>(
+        _ body: (_ binary: FacePayBinary, _ directory: URL, _ server: RunningProcess, _ curl: String) async throws -> T
+    ) async throws -> T {
+        let binary = try locate()
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try binary.startDevelopmentServer(in: directory)
+        defer { server.killIfRunning() }
+        return try await body(binary, directory, server, try await server.firstLine())
+    }
+
     /// Runs `facepay ARGS` to completion.
     func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let running = try start(arguments, in: directory, environment: environment)

@@ -5,55 +5,45 @@ import Testing
 struct ServeCommandTests {
     @Test("with no TLS flags on a fresh directory it creates everything and answers its printed curl line; a second start reuses it")
     func developmentServer() async throws {
-        let binary = try FacePayBinary.locate()
-        let directory = try FacePayBinary.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        try await FacePayBinary.withDevelopmentServer { binary, directory, server, curl in
+            #expect(curl.hasPrefix("curl "))
+            for file in ["ca.pem", "server.pem", "server.key", "T-DEV-1.pem", "T-DEV-1.key", "K-DEV-1.pem", "K-DEV-1.key", "A-DEV-1.pem", "A-DEV-1.key"] {
+                #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("facepay-data/pki/\(file)").path), "missing \(file)")
+            }
+            let (status, output) = try await shell(curl + " --silent --show-error", in: directory)
+            #expect(status == 0)
+            #expect(output.contains(#""device_id":"T-DEV-1""#))
+            #expect(output.contains(#""merchant_id":"M-DEV""#))
+            server.terminate()
+            #expect(try await server.waitForExit() == 0)
 
-        let server = try binary.startDevelopmentServer(in: directory)
-        defer { server.killIfRunning() }
-        let curl = try await server.firstLine()
-        #expect(curl.hasPrefix("curl "))
-        for file in ["ca.pem", "server.pem", "server.key", "T-DEV-1.pem", "T-DEV-1.key", "K-DEV-1.pem", "K-DEV-1.key", "A-DEV-1.pem", "A-DEV-1.key"] {
-            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("facepay-data/pki/\(file)").path), "missing \(file)")
+            let caBefore = try Data(contentsOf: directory.appendingPathComponent("facepay-data/pki/ca.pem"))
+            let again = try binary.startDevelopmentServer(in: directory)
+            defer { again.killIfRunning() }
+            let secondCurl = try await again.firstLine()
+            #expect(try Data(contentsOf: directory.appendingPathComponent("facepay-data/pki/ca.pem")) == caBefore)
+            #expect(try await shell(secondCurl + " --silent", in: directory).stdout.contains("T-DEV-1"))
+            again.terminate()
+            #expect(try await again.waitForExit() == 0)
         }
-        let (status, output) = try await shell(curl + " --silent --show-error", in: directory)
-        #expect(status == 0)
-        #expect(output.contains(#""device_id":"T-DEV-1""#))
-        #expect(output.contains(#""merchant_id":"M-DEV""#))
-        server.terminate()
-        #expect(try await server.waitForExit() == 0)
-
-        let caBefore = try Data(contentsOf: directory.appendingPathComponent("facepay-data/pki/ca.pem"))
-        let again = try binary.startDevelopmentServer(in: directory)
-        defer { again.killIfRunning() }
-        let secondCurl = try await again.firstLine()
-        #expect(try Data(contentsOf: directory.appendingPathComponent("facepay-data/pki/ca.pem")) == caBefore)
-        #expect(try await shell(secondCurl + " --silent", in: directory).stdout.contains("T-DEV-1"))
-        again.terminate()
-        #expect(try await again.waitForExit() == 0)
     }
 
     @Test("SIGTERM with a slow request in flight completes that request, then exits 0")
     func gracefulShutdown() async throws {
-        let binary = try FacePayBinary.locate()
-        let directory = try FacePayBinary.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try binary.startDevelopmentServer(in: directory)
-        defer { server.killIfRunning() }
-        let curl = try await server.firstLine()
-
-        // A client that uploads its body slowly (6,000 bytes at 1,500 B/s: about 4 s in flight).
-        try Data(repeating: 0x20, count: 6000).write(to: directory.appendingPathComponent("body.bin"))
-        let slowCall = curl + " --silent --output response.json --write-out '%{http_code}' --limit-rate 1500 -X POST --data-binary @body.bin"
-        async let slow = shell(slowCall, in: directory)
-        try await Task.sleep(for: .seconds(1.5))
-        server.terminate()
-        let (curlStatus, httpCode) = try await slow
-        #expect(curlStatus == 0, "the in-flight request was cut off")
-        #expect(Int(httpCode) != nil && httpCode != "000", "no HTTP response: \(httpCode)")
-        let response = try String(contentsOf: directory.appendingPathComponent("response.json"), encoding: .utf8)
-        #expect(response.contains(#""code""#))
-        #expect(try await server.waitForExit() == 0)
+        try await FacePayBinary.withDevelopmentServer { _, directory, server, curl in
+            // A client that uploads its body slowly (6,000 bytes at 1,500 B/s: about 4 s in flight).
+            try Data(repeating: 0x20, count: 6000).write(to: directory.appendingPathComponent("body.bin"))
+            let slowCall = curl + " --silent --output response.json --write-out '%{http_code}' --limit-rate 1500 -X POST --data-binary @body.bin"
+            async let slow = shell(slowCall, in: directory)
+            try await Task.sleep(for: .seconds(1.5))
+            server.terminate()
+            let (curlStatus, httpCode) = try await slow
+            #expect(curlStatus == 0, "the in-flight request was cut off")
+            #expect(Int(httpCode) != nil && httpCode != "000", "no HTTP response: \(httpCode)")
+            let response = try String(contentsOf: directory.appendingPathComponent("response.json"), encoding: .utf8)
+            #expect(response.contains(#""code""#))
+            #expect(try await server.waitForExit() == 0)
+        }
     }
 
     @Test("--production without certificates stops start-up with a clear error")

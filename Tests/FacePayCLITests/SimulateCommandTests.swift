@@ -5,23 +5,19 @@ import Testing
 struct SimulateCommandTests {
     @Test("kiosk and terminal simulation: enrolments, approvals, declines for strangers and attacks, zero false accepts")
     func liveSimulation() async throws {
-        let binary = try FacePayBinary.locate()
-        let directory = try FacePayBinary.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try binary.startDevelopmentServer(in: directory)
-        defer { server.killIfRunning() }
-        let curl = try await server.firstLine()
-        let url = try #require(curl.split(separator: " ").last.map { String($0.dropLast("/v1/me".count)) })
+        try await FacePayBinary.withDevelopmentServer { binary, directory, server, curl in
+            let url = try #require(curl.split(separator: " ").last.map { String($0.dropLast("/v1/me".count)) })
 
-        let result = try await binary.run(["simulate", "--url", url, "--customers", "8", "--payments", "40", "--seed", "11", "--json"], in: directory)
-        #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(report["customers_enrolled"] as? Int == 8)
-        #expect(report["payments"] as? Int == 40)
-        #expect((report["approved"] as? Int ?? 0) > 0)
-        #expect(report["false_accepts"] as? Int == 0)
-        #expect((report["errors"] as? [String: Any])?.isEmpty == true)
-        server.terminate()
-        #expect(try await server.waitForExit() == 0)
+            let result = try await binary.run(["simulate", "--url", url, "--customers", "8", "--payments", "40", "--seed", "11", "--json"], in: directory)
+            #expect(result.status == 0, "\(result.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(report["customers_enrolled"] as? Int == 8)
+            #expect(report["payments"] as? Int == 40)
+            #expect((report["approved"] as? Int ?? 0) > 0)
+            #expect(report["false_accepts"] as? Int == 0)
+            #expect((report["errors"] as? [String: Any])?.isEmpty == true)
+            server.terminate()
+            #expect(try await server.waitForExit() == 0)
+        }
     }
 }
