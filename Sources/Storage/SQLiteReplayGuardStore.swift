@@ -108,25 +108,25 @@ public final class SQLiteReplayGuardStore: ReplayGuardStore {
         return seen
     }
 
-    /// Deletes rows from the old end: those seen at or before the horizon (seq order is arrival
-    /// order, so the scan stops at the first one still inside the window), then those whose
-    /// fingerprints are all beyond the newest `fingerprintsMax` (by running total). Both scans
-    /// touch only the rows they delete, plus one.
+    /// Deletes rows from the old end, up to the first row to keep: the first seen after the
+    /// horizon (seq order is arrival order), or, when later, the first whose fingerprints reach
+    /// into the newest `fingerprintsMax` (by running total). Each lookup scans only the rows it
+    /// lets go, plus one.
     static func prune(_ db: Database, horizonMs: Int64, fingerprintsMax: Int) throws {
-        var firstKept = try RawStatement(db, "SELECT seq FROM frame_sightings WHERE seen_at_ms > ? ORDER BY seq LIMIT 1")
-        firstKept.bind(horizonMs)
-        let keepFrom = try LedgerRows.first(firstKept) { $0.int64(0) } ?? Int64.max
-        var deleteBefore = try RawStatement(db, "DELETE FROM frame_sightings WHERE seq < ?")
-        deleteBefore.bind(keepFrom)
-        try deleteBefore.execute()
+        func firstSeq(_ condition: String, _ value: Int64) throws -> Int64? {
+            var statement = try RawStatement(db, "SELECT seq FROM frame_sightings WHERE \(condition) ORDER BY seq LIMIT 1")
+            statement.bind(value)
+            return try LedgerRows.first(statement) { $0.int64(0) }
+        }
+        // Nothing inside the window: everything goes.
+        var keepFrom = try firstSeq("seen_at_ms > ?", horizonMs) ?? Int64.max
         let newest = try RawStatement(db, "SELECT running_total FROM frame_sightings ORDER BY seq DESC LIMIT 1")
-        guard let total = try LedgerRows.first(newest, { $0.int64(0) }), total > Int64(fingerprintsMax) else { return }
-        // The oldest row to keep is the first whose fingerprints reach into the newest `fingerprintsMax`.
-        var firstWithin = try RawStatement(db, "SELECT seq FROM frame_sightings WHERE running_total > ? ORDER BY seq LIMIT 1")
-        firstWithin.bind(total - Int64(fingerprintsMax))
-        guard let keepFromCap = try LedgerRows.first(firstWithin, { $0.int64(0) }) else { return }
-        var deleteOldest = try RawStatement(db, "DELETE FROM frame_sightings WHERE seq < ?")
-        deleteOldest.bind(keepFromCap)
-        try deleteOldest.execute()
+        if let total = try LedgerRows.first(newest, { $0.int64(0) }), total > Int64(fingerprintsMax),
+           let withinCap = try firstSeq("running_total > ?", total - Int64(fingerprintsMax)) {
+            keepFrom = max(keepFrom, withinCap)
+        }
+        var delete = try RawStatement(db, "DELETE FROM frame_sightings WHERE seq < ?")
+        delete.bind(keepFrom)
+        try delete.execute()
     }
 }
