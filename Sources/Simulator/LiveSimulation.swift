@@ -98,10 +98,17 @@ public struct LiveSimulation: Sendable {
         for index in 0..<configuration.customers {
             let person = SyntheticPerson(model: .sim128, using: &random)
             let phone = "+49151" + String(format: "%08d", Int.random(in: 0..<100_000_000, using: &random))
-            let (challengeID, actions) = try await kiosk.challenge()
-            let face = generator.capture(of: person, challengeID: challengeID, actions: actions, encoding: .base64, using: &random).capture.faceJSON()
-            let body = LiveClient.body(#""name":"Sim Customer \#(index)","phone":"\#(phone)","consent":{"version":"2026-01","accepted":true},"initial_deposit":{"amount":10000000,"currency":"EUR"}"#, face: face)
-            let reply = try await kiosk.send(.POST, "/v1/customers", body: body, idempotencyKey: "sim-enrol-\(configuration.seed)-\(index)")
+            // As a kiosk does, the customer looks again (a new challenge) when a genuine capture
+            // fails liveness, which ~0.25 % do; at most three attempts.
+            var reply: LiveClient.Reply
+            var attempt = 0
+            repeat {
+                let (challengeID, actions) = try await kiosk.challenge()
+                let face = generator.capture(of: person, challengeID: challengeID, actions: actions, encoding: .base64, using: &random).capture.faceJSON()
+                let body = LiveClient.body(#""name":"Sim Customer \#(index)","phone":"\#(phone)","consent":{"version":"2026-01","accepted":true},"initial_deposit":{"amount":10000000,"currency":"EUR"}"#, face: face)
+                reply = try await kiosk.send(.POST, "/v1/customers", body: body, idempotencyKey: "sim-enrol-\(configuration.seed)-\(index)-\(attempt)")
+                attempt += 1
+            } while attempt < 3 && reply.status == 422 && reply.json()["code"] as? String == "liveness_failed"
             if reply.status == 201, let customerID = reply.json()["customer_id"] as? String {
                 enrolled.append(Enrolled(person: person, customerID: customerID, phoneLast4: String(phone.suffix(4))))
                 report.customersEnrolled += 1
