@@ -71,6 +71,13 @@ public struct EvidenceFrame: Sendable, Equatable, Codable {
     public static let timeMillisecondsMax: Int64 = 1 << 40
     /// Longest embedding accepted while decoding (the model's dimension is checked later).
     public static let embeddingValuesMax = 4096
+    /// Longest `embedding_b64` text: base64 of `embeddingValuesMax` float32 values.
+    static let embeddingBase64CharactersMax = (embeddingValuesMax * 4 + 2) / 3 * 4
+    /// The accepted ranges, shared by both decoders.
+    static let timeMillisecondsRange: ClosedRange<Int64> = 0...timeMillisecondsMax
+    static let yawRange: ClosedRange<Double> = -180...180
+    static let pitchRange: ClosedRange<Double> = -90...90
+    static let unitRange: ClosedRange<Double> = 0...1
 
     public var timeMilliseconds: Int64
     public var embedding: RawEmbedding
@@ -106,7 +113,7 @@ public struct EvidenceFrame: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         timeMilliseconds = try container.decode(Int64.self, forKey: .timeMilliseconds)
-        guard (0...Self.timeMillisecondsMax).contains(timeMilliseconds) else {
+        guard Self.timeMillisecondsRange.contains(timeMilliseconds) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .timeMilliseconds, in: container, debugDescription: "must be between 0 and \(Self.timeMillisecondsMax)")
         }
@@ -132,16 +139,16 @@ public struct EvidenceFrame: Sendable, Equatable, Codable {
             embedding = .values(values)
         case (false, true):
             let text = try container.decode(String.self, forKey: .embeddingBase64)
-            guard text.utf8.count <= (Self.embeddingValuesMax * 4 + 2) / 3 * 4 else {
+            guard text.utf8.count <= Self.embeddingBase64CharactersMax else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .embeddingBase64, in: container, debugDescription: "more than \(Self.embeddingValuesMax) values")
             }
             embedding = .base64(text)
         }
-        yawDegrees = try Self.decode(.yawDegrees, in: container, range: -180...180)
-        pitchDegrees = try Self.decode(.pitchDegrees, in: container, range: -90...90)
-        eyesOpen = try Self.decode(.eyesOpen, in: container, range: 0...1)
-        padScore = try Self.decode(.padScore, in: container, range: 0...1)
+        yawDegrees = try Self.decode(.yawDegrees, in: container, range: Self.yawRange)
+        pitchDegrees = try Self.decode(.pitchDegrees, in: container, range: Self.pitchRange)
+        eyesOpen = try Self.decode(.eyesOpen, in: container, range: Self.unitRange)
+        padScore = try Self.decode(.padScore, in: container, range: Self.unitRange)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -230,27 +237,27 @@ extension EvidenceFrame {
             switch key {
             case "t_ms":
                 guard time == nil else { return false }
-                time = reader.readInt64().flatMap { (0...timeMillisecondsMax).contains($0) ? $0 : nil }
+                time = reader.readInt64().flatMap { timeMillisecondsRange.contains($0) ? $0 : nil }
                 return time != nil
             case "embedding_b64":
                 guard base64 == nil else { return false }
-                base64 = reader.readString().flatMap { $0.utf8.count <= (embeddingValuesMax * 4 + 2) / 3 * 4 ? $0 : nil }
+                base64 = reader.readString().flatMap { $0.utf8.count <= embeddingBase64CharactersMax ? $0 : nil }
                 return base64 != nil
             case "yaw_deg":
                 guard yaw == nil else { return false }
-                yaw = ranged(reader.readDouble(), -180...180)
+                yaw = ranged(reader.readDouble(), yawRange)
                 return yaw != nil
             case "pitch_deg":
                 guard pitch == nil else { return false }
-                pitch = ranged(reader.readDouble(), -90...90)
+                pitch = ranged(reader.readDouble(), pitchRange)
                 return pitch != nil
             case "eyes_open":
                 guard eyes == nil else { return false }
-                eyes = ranged(reader.readDouble(), 0...1)
+                eyes = ranged(reader.readDouble(), unitRange)
                 return eyes != nil
             case "pad_score":
                 guard pad == nil else { return false }
-                pad = ranged(reader.readDouble(), 0...1)
+                pad = ranged(reader.readDouble(), unitRange)
                 return pad != nil
             default:
                 return false
