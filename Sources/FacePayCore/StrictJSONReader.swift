@@ -84,6 +84,14 @@ public struct StrictJSONReader {
         return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
 
+    /// Reads a member's value into `field`; false when the field is already set (a repeated key)
+    /// or `value` gives up. Use inside `readObject`: `case "amount": reader.read(into: &amount) { $0.readInt64() }`.
+    public mutating func read<T>(into field: inout T?, _ value: (inout StrictJSONReader) -> T?) -> Bool {
+        if case .some = field { return false }
+        field = value(&self)
+        return field != nil
+    }
+
     /// Reads an array of at most `countMax` elements with `element`; nil to give up.
     public mutating func readArray<T>(countMax: Int, _ element: (inout StrictJSONReader) -> T?) -> [T]? {
         guard consume(UInt8(ascii: "[")) else { return nil }
@@ -101,6 +109,12 @@ public struct StrictJSONReader {
     /// A string of printable ASCII without escapes; nil for anything else.
     public mutating func readString() -> String? {
         guard let range = readStringRange() else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// `readString()` of at most `utf8CountMax` bytes.
+    public mutating func readString(utf8CountMax: Int) -> String? {
+        guard let range = readStringRange(), range.count <= utf8CountMax else { return nil }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 
@@ -157,6 +171,16 @@ public struct StrictJSONReader {
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else { return nil }
         return value
+    }
+
+    /// `readInt64()` within `range`.
+    public mutating func readInt64(in range: ClosedRange<Int64>) -> Int64? {
+        readInt64().flatMap { range.contains($0) ? $0 : nil }
+    }
+
+    /// `readDouble()` within `range`.
+    public mutating func readDouble(in range: ClosedRange<Double>) -> Double? {
+        readDouble().flatMap { range.contains($0) ? $0 : nil }
     }
 
     private mutating func skipDigits() -> Int {

@@ -200,20 +200,10 @@ extension FaceEvidence {
         var frames: [EvidenceFrame]?
         let complete = reader.readObject { reader, key in
             switch key {
-            case "challenge_id":
-                guard challengeID == nil else { return false }
-                challengeID = reader.readString()
-                return challengeID.map { $0.utf8.count <= identifierCharactersMax } ?? false
-            case "model":
-                guard model == nil else { return false }
-                model = reader.readString()
-                return model.map { $0.utf8.count <= identifierCharactersMax } ?? false
-            case "frames":
-                guard frames == nil else { return false }
-                frames = reader.readArray(countMax: framesDecodedMax) { EvidenceFrame.readPlain(&$0) }
-                return frames != nil
-            default:
-                return false
+            case "challenge_id": reader.read(into: &challengeID) { $0.readString(utf8CountMax: identifierCharactersMax) }
+            case "model": reader.read(into: &model) { $0.readString(utf8CountMax: identifierCharactersMax) }
+            case "frames": reader.read(into: &frames) { $0.readArray(countMax: framesDecodedMax) { EvidenceFrame.readPlain(&$0) } }
+            default: false
             }
         }
         guard complete, let challengeID, let model, let frames else { return nil }
@@ -229,38 +219,15 @@ extension EvidenceFrame {
         var time: Int64?
         var base64: String?
         var yaw: Double?, pitch: Double?, eyes: Double?, pad: Double?
-        func ranged(_ value: Double?, _ range: ClosedRange<Double>) -> Double? {
-            guard let value, range.contains(value) else { return nil }
-            return value
-        }
         let complete = reader.readObject { reader, key in
             switch key {
-            case "t_ms":
-                guard time == nil else { return false }
-                time = reader.readInt64().flatMap { timeMillisecondsRange.contains($0) ? $0 : nil }
-                return time != nil
-            case "embedding_b64":
-                guard base64 == nil else { return false }
-                base64 = reader.readString().flatMap { $0.utf8.count <= embeddingBase64CharactersMax ? $0 : nil }
-                return base64 != nil
-            case "yaw_deg":
-                guard yaw == nil else { return false }
-                yaw = ranged(reader.readDouble(), yawRange)
-                return yaw != nil
-            case "pitch_deg":
-                guard pitch == nil else { return false }
-                pitch = ranged(reader.readDouble(), pitchRange)
-                return pitch != nil
-            case "eyes_open":
-                guard eyes == nil else { return false }
-                eyes = ranged(reader.readDouble(), unitRange)
-                return eyes != nil
-            case "pad_score":
-                guard pad == nil else { return false }
-                pad = ranged(reader.readDouble(), unitRange)
-                return pad != nil
-            default:
-                return false
+            case "t_ms": reader.read(into: &time) { $0.readInt64(in: timeMillisecondsRange) }
+            case "embedding_b64": reader.read(into: &base64) { $0.readString(utf8CountMax: embeddingBase64CharactersMax) }
+            case "yaw_deg": reader.read(into: &yaw) { $0.readDouble(in: yawRange) }
+            case "pitch_deg": reader.read(into: &pitch) { $0.readDouble(in: pitchRange) }
+            case "eyes_open": reader.read(into: &eyes) { $0.readDouble(in: unitRange) }
+            case "pad_score": reader.read(into: &pad) { $0.readDouble(in: unitRange) }
+            default: false
             }
         }
         guard complete, let time, let base64, let yaw, let pitch, let eyes, let pad else { return nil }

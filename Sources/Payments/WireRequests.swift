@@ -19,9 +19,8 @@ public struct HintBody: Decodable, Sendable {
     static func readPlain(_ reader: inout StrictJSONReader) -> HintBody? {
         var phoneLast4: String?
         let complete = reader.readObject { reader, key in
-            guard case "phone_last4" = key, phoneLast4 == nil else { return false }
-            phoneLast4 = reader.readString()
-            return phoneLast4 != nil
+            guard case "phone_last4" = key else { return false }
+            return reader.read(into: &phoneLast4) { $0.readString() }
         }
         return complete ? HintBody(phoneLast4: phoneLast4) : nil
     }
@@ -44,13 +43,13 @@ public struct PaymentBody: PlainJSONDecodable, Sendable {
         var amount: Int64?, currency: Currency?, face: FaceEvidence?, hint: HintBody?, captureMethod: String?, reference: String?
         let complete = reader.readObject { reader, key in
             switch key {
-            case "amount": guard amount == nil else { return false }; amount = reader.readInt64(); return amount != nil
-            case "currency": guard currency == nil else { return false }; currency = reader.readString().flatMap(Currency.init); return currency != nil
-            case "face": guard face == nil else { return false }; face = FaceEvidence.readPlain(&reader); return face != nil
-            case "hint": guard hint == nil else { return false }; hint = HintBody.readPlain(&reader); return hint != nil
-            case "capture_method": guard captureMethod == nil else { return false }; captureMethod = reader.readString(); return captureMethod != nil
-            case "reference": guard reference == nil else { return false }; reference = reader.readString(); return reference != nil
-            default: return false
+            case "amount": reader.read(into: &amount) { $0.readInt64() }
+            case "currency": reader.read(into: &currency) { $0.readString().flatMap(Currency.init) }
+            case "face": reader.read(into: &face) { FaceEvidence.readPlain(&$0) }
+            case "hint": reader.read(into: &hint) { HintBody.readPlain(&$0) }
+            case "capture_method": reader.read(into: &captureMethod) { $0.readString() }
+            case "reference": reader.read(into: &reference) { $0.readString() }
+            default: false
             }
         }
         guard complete, let amount, let currency, let face else { return nil }
@@ -72,10 +71,10 @@ public struct VerificationBody: PlainJSONDecodable, Sendable {
         var face: FaceEvidence?, customerID: String?, hint: HintBody?
         let complete = reader.readObject { reader, key in
             switch key {
-            case "face": guard face == nil else { return false }; face = FaceEvidence.readPlain(&reader); return face != nil
-            case "customer_id": guard customerID == nil else { return false }; customerID = reader.readString(); return customerID != nil
-            case "hint": guard hint == nil else { return false }; hint = HintBody.readPlain(&reader); return hint != nil
-            default: return false
+            case "face": reader.read(into: &face) { FaceEvidence.readPlain(&$0) }
+            case "customer_id": reader.read(into: &customerID) { $0.readString() }
+            case "hint": reader.read(into: &hint) { HintBody.readPlain(&$0) }
+            default: false
             }
         }
         guard complete, let face else { return nil }
