@@ -141,9 +141,11 @@ public struct StrictJSONReader {
         let start = position
         var value: Int64 = 0
         while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 {
+            // The digit count is checked before the multiplication: 18 digits always fit in an
+            // Int64, a 19th could overflow it (and an overflow traps, stopping the server).
+            guard position - start < 18 else { return nil }
             value = value * 10 + Int64(bytes[position] - 0x30)
             position += 1
-            guard position - start <= 18 else { return nil }
         }
         let digits = position - start
         guard digits > 0, digits == 1 || bytes[start] != 0x30, !continuesNumber() else { return nil }
