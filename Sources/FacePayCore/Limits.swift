@@ -1,13 +1,29 @@
 /// Every configurable bound of the server in one place (TigerBeetle's "put a limit on
 /// everything"). Defaults are the product's; `facepay serve` overrides them from flags and
-/// FACEPAY_* environment variables.
+/// FACEPAY_* environment variables. Each bound is read by the code that enforces it.
 public struct Limits: Sendable, Equatable {
     /// Largest request body accepted; larger gets 413 before it is buffered.
     public var bodyBytesMax: Int = 1 << 20
     /// Idempotency-Key length, inclusive.
     public var idempotencyKeyCharactersMax: Int = 255
-    /// Requests being handled at once; beyond it the server answers 503 at once.
-    public var inFlightRequestsMax: Int = 1024
+    /// Requests being handled at once; beyond it the server answers 503 `overloaded` at once.
+    /// A terminal sends one request at a time on its keep-alive connection, so this only bites
+    /// when many connections are busy together; past it, queueing would only add latency.
+    public var inFlightRequestsMax: Int = 512
+    /// Open API connections (TLS or not yet); past it the listener stops accepting until one
+    /// closes (new connections wait in the kernel's backlog). One per terminal, kiosk or
+    /// auditor, with room for reconnects.
+    public var connectionsMax: Int = 1024
+    /// A keep-alive connection with no request for this long is closed. Longer than the usual
+    /// client pool timeout (60 s), so the client closes first and never reuses a connection the
+    /// server is closing (nginx's keepalive_timeout default is the same 75 s).
+    public var idleTimeoutSeconds: Double = 75
+    /// From accepting a connection to a completed TLS handshake; a client that stalls in the
+    /// handshake is cut off after it.
+    public var tlsHandshakeTimeoutSeconds: Double = 10
+    /// From a request's first header byte to the last byte of its body. A request that drips
+    /// in slower is cut off: one slow client must not hold a connection slot indefinitely.
+    public var requestReadTimeoutSeconds: Double = 30
     /// Group-commit: payments per SQLite transaction and callers waiting to be batched.
     public var commitBatchMax: Int = 512
     public var commitQueueMax: Int = 8192
@@ -16,4 +32,19 @@ public struct Limits: Sendable, Equatable {
     public var pageSizeMax: Int = 1000
 
     public init() {}
+
+    /// What a connection timeout may be: positive, finite, at most a day.
+    public static let timeoutSecondsRange: ClosedRange<Double> = 0.001...86_400
+
+    /// Programmer or operator errors in the bounds stop the process at start-up (the CLI
+    /// validates first and names the flag; this is the last line).
+    public func validate() {
+        precondition(bodyBytesMax > 0 && idempotencyKeyCharactersMax > 0, "body and key bounds must be positive")
+        precondition(inFlightRequestsMax > 0 && connectionsMax > 0, "request and connection bounds must be positive")
+        for seconds in [idleTimeoutSeconds, tlsHandshakeTimeoutSeconds, requestReadTimeoutSeconds] {
+            precondition(Self.timeoutSecondsRange.contains(seconds), "timeouts must be within \(Self.timeoutSecondsRange)")
+        }
+        precondition(commitBatchMax > 0 && commitQueueMax > 0, "commit bounds must be positive")
+        precondition(pageSizeDefault > 0 && pageSizeDefault <= pageSizeMax, "need 0 < pageSizeDefault ≤ pageSizeMax")
+    }
 }

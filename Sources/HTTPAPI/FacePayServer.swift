@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import Payments
@@ -28,7 +29,9 @@ public struct FacePayServer: Sendable {
     public init(settings: ServerSettings, database: AppDatabase, galleries: Galleries, keyRing: TemplateKeyRing,
                 paymentsSettings: PaymentsSettings = PaymentsSettings(), clock: any WallClock = SystemWallClock(),
                 logger: Logger) throws {
+        settings.limits.validate()
         let metrics = ServerMetrics()
+        let inFlight = InFlightCounter(limit: settings.limits.inFlightRequestsMax)
         let writer = GroupCommitWriter(database: database, batchSizeMax: settings.limits.commitBatchMax,
                                        queueDepthMax: settings.limits.commitQueueMax, logger: logger)
         let observer = PaymentsObserver(
@@ -46,8 +49,11 @@ public struct FacePayServer: Sendable {
         router.add(middleware: RouteMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ProblemMiddleware())
-        router.add(middleware: BodyLimitMiddleware(bodyBytesMax: settings.limits.bodyBytesMax))
+        router.add(middleware: InFlightLimitMiddleware(counter: inFlight))
+        // Identity before the body: an unknown or revoked device is refused on its headers, so
+        // it cannot make the server buffer a body (the unread rest is discarded, never kept).
         router.add(middleware: ClientIdentityMiddleware(database: database))
+        router.add(middleware: BodyLimitMiddleware(bodyBytesMax: settings.limits.bodyBytesMax))
         IdentityRoutes().register(on: router)
         PaymentRoutes(payments: payments).register(on: router)
         AuditorRoutes(database: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
@@ -56,8 +62,9 @@ public struct FacePayServer: Sendable {
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: tls),
-            configuration: .init(address: .hostname(settings.apiHost, port: settings.apiPort), serverName: "facepay"),
+            server: try .tls(.http1(configuration: Self.connectionBounds(settings.limits, metrics: metrics)), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(settings.apiHost, port: settings.apiPort), serverName: "facepay",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(settings.limits.connectionsMax)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.apiPort
                 boundPorts.set(api: port)
@@ -87,6 +94,22 @@ public struct FacePayServer: Sendable {
         self.metrics = metrics
         self.readiness = readiness
         self.boundPorts = boundPorts
+    }
+
+    /// The per-connection bounds of the API listener: keep-alive idle time (Hummingbird's idle
+    /// timeout), and the TLS-handshake and request-read deadlines (`ConnectionDeadlineHandler`),
+    /// each closing counted in `facepay_connections_cut_total{deadline}`.
+    static func connectionBounds(_ limits: Limits, metrics: ServerMetrics) -> HTTP1Channel.Configuration {
+        // `Limits.validate` keeps every timeout within a day, so the nanoseconds fit an Int64.
+        func amount(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64((seconds * 1e9).rounded())) }
+        let handshake = amount(limits.tlsHandshakeTimeoutSeconds)
+        let requestRead = amount(limits.requestReadTimeoutSeconds)
+        return HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionDeadlineHandler(handshakeTimeout: handshake, requestReadTimeout: requestRead) { deadline in
+                metrics.increment("facepay_connections_cut", help: "Connections closed for missing a deadline",
+                                  labels: [("deadline", deadline.rawValue)])
+            }],
+            idleTimeout: amount(limits.idleTimeoutSeconds))
     }
 
     /// Server TLS that demands a client certificate chaining to the client CA. Hostname checks

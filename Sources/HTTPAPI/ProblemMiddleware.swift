@@ -1,6 +1,7 @@
 import FacePayCore
 import Hummingbird
 import Logging
+import NIOHTTP1
 import Payments
 
 /// The one place errors become HTTP responses (CONVENTIONS: "the HTTP layer alone maps them").
@@ -32,6 +33,12 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as LivenessFailure:
             return ProblemDetails(status: .unprocessableContent, code: "liveness_failed",
                                   detail: "the capture did not pass liveness", failedChecks: error.failedChecks)
+        case is HTTPParserError:
+            // The request's bytes are not HTTP, or the connection closed in the middle of a body
+            // (a client gone, or one cut off by the read deadline): the client's fault, and
+            // usually nobody is left to read the answer.
+            logger.debug("malformed or truncated request", metadata: ["error": .string(String(describing: error))])
+            return ProblemDetails(status: .badRequest, code: "invalid_request", detail: "the request is not well-formed HTTP")
         case let error as any HTTPResponseError:
             let status = error.status
             if status.code >= 500 {

@@ -69,7 +69,7 @@ struct FacePayBinary {
     /// Runs `facepay ARGS` to completion.
     func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let running = try start(arguments, in: directory, environment: environment)
-        let status = try await running.waitForExit(timeout: .seconds(120))
+        let status = try await running.waitForExit(timeout: .seconds(300))
         return (status, running.stdout, running.stderr)
     }
 }
@@ -82,8 +82,10 @@ struct RunningProcess {
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
-    /// Waits until standard output has a complete first line (polling), or fails.
-    func firstLine(timeout: Duration = .seconds(60)) async throws -> String {
+    /// Waits until standard output has a complete first line (polling), or fails. The timeouts
+    /// here are safety nets, not speed checks: CPU-heavy synchronous suites can hold both
+    /// cooperative threads of a 2-core machine while this test waits for its turn.
+    func firstLine(timeout: Duration = .seconds(300)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let text = stdout
@@ -94,7 +96,7 @@ struct RunningProcess {
         throw Failure("no output line within \(timeout): \(stderr)")
     }
 
-    func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+    func waitForExit(timeout: Duration = .seconds(300)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             guard ContinuousClock.now < deadline else {

@@ -34,6 +34,7 @@ struct TestServer {
 
     /// Runs `body` against a started server, then shuts it down gracefully (even on failure).
     static func with(bodyBytesMax: Int? = nil, paymentsSettings: PaymentsSettings = PaymentsSettings(),
+                     limits configureLimits: (inout Limits) -> Void = { _ in },
                      logHandler: LogRecorder? = nil, _ body: @Sendable (TestServer) async throws -> Void) async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -53,6 +54,7 @@ struct TestServer {
         settings.apiPort = 0
         settings.opsPort = 0
         if let bodyBytesMax { settings.limits.bodyBytesMax = bodyBytesMax }
+        configureLimits(&settings.limits)
         let keyRing = try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "test")
         let clock = ManualWallClock(Date())
         let server = try FacePayServer(settings: settings, database: database, galleries: Galleries(), keyRing: keyRing,
@@ -63,7 +65,10 @@ struct TestServer {
             tasks.addTask { try await group.run() }
             var failure: (any Error)?
             do {
-                let ports = try await server.boundPorts.waitUntilBound()
+                // A safety net, not a speed check: the synchronous CPU-heavy suites (gallery,
+                // calibration) can hold both of Swift's cooperative threads of a 2-core machine
+                // for minutes while the rest of the suite waits for a turn.
+                let ports = try await server.boundPorts.waitUntilBound(timeout: .seconds(300))
                 try await body(TestServer(directory: directory, database: database, authority: authority,
                                           apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
                                           payments: server.payments, clock: clock, clients: registry))
