@@ -57,13 +57,44 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Require an Ed25519 Device-Signature from every terminal (env FACEPAY_REQUIRE_TERMINAL_SIGNATURES=1).")
     var requireTerminalSignatures = false
 
+    @Option(help: "Open API connections at most; past it new ones wait (env FACEPAY_CONNECTIONS_MAX; default 1024).")
+    var connectionsMax: Int?
+
+    @Option(help: "Requests handled at once; past it 503 overloaded (env FACEPAY_IN_FLIGHT_REQUESTS_MAX; default 512).")
+    var inFlightRequestsMax: Int?
+
+    @Option(help: "Close a keep-alive connection idle this long, in seconds (env FACEPAY_IDLE_TIMEOUT_SECONDS; default 75).")
+    var idleTimeoutSeconds: Double?
+
+    @Option(help: "Seconds a client has to complete the TLS handshake (env FACEPAY_TLS_HANDSHAKE_TIMEOUT_SECONDS; default 10).")
+    var tlsHandshakeTimeoutSeconds: Double?
+
+    @Option(help: "Seconds from a request's first byte to its last (env FACEPAY_REQUEST_READ_TIMEOUT_SECONDS; default 30).")
+    var requestReadTimeoutSeconds: Double?
+
+    static let logLevels = Logger.Level.allCases.map(\.rawValue)
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let logger = LogSetup.bootstrap(level: logLevel ?? environment["FACEPAY_LOG_LEVEL"])
-        let isProduction = production || ["1", "true", "yes"].contains(environment["FACEPAY_PRODUCTION"]?.lowercased() ?? "")
+        let reader = SettingsReader(environment: environment)
+        let level: String?
+        let isProduction: Bool
+        do {
+            level = try reader.choice(logLevel, flag: "log-level", variable: "FACEPAY_LOG_LEVEL", in: Self.logLevels)
+            isProduction = try reader.switchOn(production, variable: "FACEPAY_PRODUCTION")
+        } catch let error as FacePayError {
+            throw CommandFailure(message: "\(error.detail) [\(error.code)]")
+        }
+        let logger = LogSetup.bootstrap(level: level)
         let directory = data.directory
 
         do {
+            // Every setting is read before anything is opened or generated: a malformed one stops
+            // start-up with nothing changed on disk.
+            let limits = try limits(reader)
+            let paymentsSettings = try paymentsSettings(reader)
+            let api = try address(listen, flag: "listen", variable: "FACEPAY_LISTEN", default: "127.0.0.1:8443", reader)
+            let ops = try address(opsListen, flag: "ops-listen", variable: "FACEPAY_OPS_LISTEN", default: "127.0.0.1:9090", reader)
             let database = try data.openDatabase(logger: logger)
             var settings: ServerSettings
             if isProduction {
@@ -88,12 +119,9 @@ struct ServeCommand: AsyncParsableCommand {
                     serverKeyPath: tlsKey ?? environment["FACEPAY_TLS_KEY"] ?? directory.serverKeyPath,
                     clientCAPath: clientCA ?? environment["FACEPAY_CLIENT_CA"] ?? directory.caCertificatePath)
             }
-            (settings.apiHost, settings.apiPort) = try ServerSettings.parseAddress(listen ?? environment["FACEPAY_LISTEN"] ?? "127.0.0.1:8443")
-            (settings.opsHost, settings.opsPort) = try ServerSettings.parseAddress(opsListen ?? environment["FACEPAY_OPS_LISTEN"] ?? "127.0.0.1:9090")
-            if let limit = bodyBytesMax ?? environment["FACEPAY_BODY_BYTES_MAX"].flatMap(Int.init) {
-                guard limit > 0 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "body limit must be positive") }
-                settings.limits.bodyBytesMax = limit
-            }
+            (settings.apiHost, settings.apiPort) = api
+            (settings.opsHost, settings.opsPort) = ops
+            settings.limits = limits
 
             // Certificates first: a misconfigured listener is the likeliest production mistake.
             _ = try FacePayServer.tlsConfiguration(settings)
@@ -111,7 +139,6 @@ struct ServeCommand: AsyncParsableCommand {
             }
             progress.finish()
             logger.notice("gallery loaded", metadata: ["templates": "\(loaded)"])
-            let paymentsSettings = try paymentsSettings(environment)
             let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing,
                                            paymentsSettings: paymentsSettings, logger: logger)
             let group = ServiceGroup(configuration: .init(
@@ -139,33 +166,68 @@ struct ServeCommand: AsyncParsableCommand {
         return "curl --cacert \(directory.caCertificatePath) --cert \(directory.deviceCertificatePath("T-DEV-1")) --key \(directory.deviceKeyPath("T-DEV-1")) https://\(urlHost):\(port)/v1/me"
     }
 
+    /// A listener address from its flag or variable, with the name in the error.
+    func address(_ flag: String?, flag flagName: String, variable: String, default fallback: String,
+                 _ reader: SettingsReader) throws -> (host: String, port: Int) {
+        let (name, text) = flag.map { ("--\(flagName)", $0) } ?? reader.text(variable).map { (variable, $0) } ?? ("default", fallback)
+        do {
+            return try ServerSettings.parseAddress(text)
+        } catch {
+            throw SettingsReader.invalid(name, text, expected: "HOST:PORT with a port 0-65535")
+        }
+    }
+
+    /// The server's bounds from flags, then FACEPAY_* variables, then `Limits`' defaults.
+    func limits(_ reader: SettingsReader) throws -> Limits {
+        var limits = Limits()
+        if let value = try reader.number(bodyBytesMax, flag: "body-bytes-max", variable: "FACEPAY_BODY_BYTES_MAX", in: 1_024...(64 << 20)) {
+            limits.bodyBytesMax = value
+        }
+        if let value = try reader.number(connectionsMax, flag: "connections-max", variable: "FACEPAY_CONNECTIONS_MAX", in: 1...1_000_000) {
+            limits.connectionsMax = value
+        }
+        if let value = try reader.number(inFlightRequestsMax, flag: "in-flight-requests-max", variable: "FACEPAY_IN_FLIGHT_REQUESTS_MAX",
+                                         in: 1...1_000_000) {
+            limits.inFlightRequestsMax = value
+        }
+        let timeouts = Limits.timeoutSecondsRange
+        if let value = try reader.number(idleTimeoutSeconds, flag: "idle-timeout-seconds", variable: "FACEPAY_IDLE_TIMEOUT_SECONDS", in: timeouts) {
+            limits.idleTimeoutSeconds = value
+        }
+        if let value = try reader.number(tlsHandshakeTimeoutSeconds, flag: "tls-handshake-timeout-seconds",
+                                         variable: "FACEPAY_TLS_HANDSHAKE_TIMEOUT_SECONDS", in: timeouts) {
+            limits.tlsHandshakeTimeoutSeconds = value
+        }
+        if let value = try reader.number(requestReadTimeoutSeconds, flag: "request-read-timeout-seconds",
+                                         variable: "FACEPAY_REQUEST_READ_TIMEOUT_SECONDS", in: timeouts) {
+            limits.requestReadTimeoutSeconds = value
+        }
+        return limits
+    }
+
     /// The business settings from flags, then FACEPAY_* variables, then the product defaults.
-    func paymentsSettings(_ environment: [String: String]) throws -> PaymentsSettings {
+    func paymentsSettings(_ reader: SettingsReader) throws -> PaymentsSettings {
         var result = PaymentsSettings()
-        func number(_ flag: Double?, _ variable: String) -> Double? { flag ?? environment[variable].flatMap(Double.init) }
-        if let value = number(targetFPIR, "FACEPAY_TARGET_FPIR") {
-            guard value > 0, value < 1 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "target FPIR must be in (0, 1)") }
+        // Open intervals as closed ones just inside them: a target of 0 or 1 means nothing.
+        if let value = try reader.number(targetFPIR, flag: "target-fpir", variable: "FACEPAY_TARGET_FPIR", in: 1e-12...0.5) {
             result.matchPolicy.targetFPIR = value
         }
-        if let value = number(matchMargin, "FACEPAY_MATCH_MARGIN") {
-            guard value >= 0, value < 1 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "match margin must be in [0, 1)") }
+        if let value = try reader.number(matchMargin, flag: "match-margin", variable: "FACEPAY_MATCH_MARGIN", in: 0...0.99) {
             result.matchPolicy.margin = Float(value)
         }
-        if let value = number(holdSeconds, "FACEPAY_HOLD_SECONDS") {
-            guard value >= 60 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "holds must last at least 60 s") }
+        // Holds from a minute to 31 days (card schemes authorise for at most about a month).
+        if let value = try reader.number(holdSeconds, flag: "hold-seconds", variable: "FACEPAY_HOLD_SECONDS", in: 60...(31 * 86_400)) {
             result.holdDurationSeconds = value
         }
-        if let value = number(templateRetentionDays, "FACEPAY_TEMPLATE_RETENTION_DAYS") {
-            guard value >= 1 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "template retention must be at least 1 day") }
+        if let value = try reader.number(templateRetentionDays, flag: "template-retention-days", variable: "FACEPAY_TEMPLATE_RETENTION_DAYS",
+                                         in: 1...36_500) {
             result.templateRetentionSeconds = value * 86_400
         }
-        if let value = lockoutFailuresMax ?? environment["FACEPAY_LOCKOUT_FAILURES_MAX"].flatMap(Int.init) {
-            guard value >= 1 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "lockout needs at least 1 failure") }
+        if let value = try reader.number(lockoutFailuresMax, flag: "lockout-failures-max", variable: "FACEPAY_LOCKOUT_FAILURES_MAX",
+                                         in: 1...1_000_000) {
             result.liveness.lockoutFailuresMax = value
         }
-        if requireTerminalSignatures || ["1", "true", "yes"].contains(environment["FACEPAY_REQUIRE_TERMINAL_SIGNATURES"]?.lowercased() ?? "") {
-            result.liveness.requireTerminalSignatures = true
-        }
+        result.liveness.requireTerminalSignatures = try reader.switchOn(requireTerminalSignatures, variable: "FACEPAY_REQUIRE_TERMINAL_SIGNATURES")
         return result
     }
 }
