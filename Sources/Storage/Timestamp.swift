@@ -83,7 +83,7 @@ enum Timestamp {
                   let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
                   let millisecond = number(20..<23), (1...12).contains(month), (1...31).contains(day),
                   hour < 24, minute < 60, second < 61 else { return nil }
-            let days = daysFromCivil(year: year, month: month, day: day)
+            let days = GregorianCalendarDays.since1970(year: year, month: month, day: day)
             let total = Int64(days * 86_400 + hour * 3_600 + minute * 60 + second) * 1000 + Int64(millisecond)
             return Date(timeIntervalSince1970: Double(total) / 1000)
         } ?? Date.parseRFC3339(text)
@@ -100,16 +100,6 @@ enum Timestamp {
         let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
         let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }
 
