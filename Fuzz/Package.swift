@@ -37,7 +37,7 @@ let package = Package(
             name: "FuzzSupport",
             dependencies: [product("FacePayCore"), product("Biometrics"), product("Liveness"), product("FacePayWire")],
             swiftSettings: strict),
-    ] + fuzzTargets.map { target in
+    ] + fuzzTargets.map { target -> Target in
         .executableTarget(
             name: target.name, dependencies: ["FuzzSupport"] + target.uses.map(product), swiftSettings: strict)
     }

@@ -7,16 +7,12 @@ import FuzzSupport
 // a value or a 400 naming the parameter, never a trap; and what is accepted is within its bounds,
 // so the store can use it as it is (a time becomes integer milliseconds and an id's time prefix).
 
-let names = ["cursor", "limit", "since", "until", "account_id", "action"]
-let configurations: [Limits] = {
-    var misconfigured = Limits()
-    misconfigured.pageSizeMax = 0  // must not turn every `limit` into a trap
-    return [Limits(), misconfigured]
-}()
-
-/// Every parameter of one query, checked against its properties.
+/// Every parameter of one query, checked against its properties, with the default limits and
+/// with a misconfigured maximum page size (which must not turn every `limit` into a trap).
 func checkQuery(_ query: [String: String]) {
-    for limits in configurations {
+    var misconfigured = Limits()
+    misconfigured.pageSizeMax = 0
+    for limits in [Limits(), misconfigured] {
         let values = QueryValues(limits: limits)
         if let cursor = try? values.cursor(query) {
             check(cursor >= 0, "cursor \(cursor) accepted")
@@ -51,6 +47,7 @@ func checkQuery(_ query: [String: String]) {
 fuzz { bytes in
     let input = String(decoding: bytes, as: UTF8.self)
     // The whole input as the value of every parameter…
+    let names = ["cursor", "limit", "since", "until", "account_id", "action"]
     checkQuery(Dictionary(uniqueKeysWithValues: names.map { ($0, input) }))
     // …and as a query string, `name=value&…` (the first value wins, as in AuditorQueries).
     var query: [String: String] = [:]
