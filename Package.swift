@@ -13,6 +13,12 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "facepay", targets: ["facepay"]),
+        // For the fuzz package in Fuzz/ (its own package, depending on this one by path): the
+        // decoders and what they need, none of them linking GRDB or Hummingbird.
+        .library(name: "FacePayCore", targets: ["FacePayCore"]),
+        .library(name: "Biometrics", targets: ["Biometrics"]),
+        .library(name: "Liveness", targets: ["Liveness"]),
+        .library(name: "FacePayWire", targets: ["FacePayWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -56,6 +62,10 @@ let package = Package(
             name: "Liveness",
             dependencies: ["FacePayCore", "Biometrics", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        // The v1 request bodies, their decoders (fast path and JSONDecoder) and the auditor's
+        // query values: everything a caller's bytes go through before a use case sees them, kept
+        // apart from storage and HTTP so the fuzz targets link only this.
+        .target(name: "FacePayWire", dependencies: ["FacePayCore", "Liveness"], swiftSettings: strict),
         .target(name: "Ledger", dependencies: ["FacePayCore"], swiftSettings: strict),
         .target(
             name: "Storage",
@@ -71,7 +81,7 @@ let package = Package(
         .target(
             name: "Payments",
             dependencies: [
-                "FacePayCore", "Biometrics", "Liveness", "Ledger", "Storage",
+                "FacePayCore", "Biometrics", "Liveness", "FacePayWire", "Ledger", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,7 +90,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "FacePayCore", "Payments", "Storage", "Biometrics", "Liveness", "Ledger",
+                "FacePayCore", "FacePayWire", "Payments", "Storage", "Biometrics", "Liveness", "Ledger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -133,6 +143,8 @@ let package = Package(
         .testTarget(name: "LivenessTests", dependencies: ["Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "FacePayCore"], swiftSettings: strict),
+        // Includes the regression tests of what the fuzz targets of Fuzz/ found.
+        .testTarget(name: "FacePayWireTests", dependencies: ["FacePayWire", "FacePayCore", "Liveness"], swiftSettings: strict),
         .testTarget(
             name: "StorageTests",
             dependencies: [
@@ -146,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Storage", "FacePayCore", "Payments", "Simulator", "Liveness", "Biometrics", "Ledger",
+                "HTTPAPI", "Storage", "FacePayCore", "FacePayWire", "Payments", "Simulator", "Liveness", "Biometrics", "Ledger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

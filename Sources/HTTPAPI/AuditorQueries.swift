@@ -1,4 +1,5 @@
 import FacePayCore
+import FacePayWire
 import Foundation
 import Hummingbird
 
@@ -33,29 +34,22 @@ struct AuditorQueries {
         return result
     }
 
+    // The values themselves are parsed by `QueryValues` (FacePayWire), pure and fuzzed.
+    private var values: QueryValues { QueryValues(limits: limits) }
+
     func identifier(_ query: [String: String], _ name: String) throws -> String? {
-        guard let value = query[name], !value.isEmpty else { return nil }
-        guard value.utf8.count <= 128 else { throw FacePayError.invalidField(name, "is too long") }
-        return value
+        try values.identifier(query, name)
     }
 
     func date(_ query: [String: String], _ name: String) throws -> Date? {
-        guard let text = query[name], !text.isEmpty else { return nil }
-        guard let date = Date.parseRFC3339(text) else { throw FacePayError.invalidField(name, "must be an RFC 3339 time") }
-        return date
+        try values.date(query, name)
     }
 
     func cursor(_ query: [String: String]) throws -> Int64? {
-        guard let text = query["cursor"], !text.isEmpty else { return nil }
-        guard let value = Int64(text), value >= 0 else { throw FacePayError.invalidField("cursor", "is not a cursor this server issued") }
-        return value
+        try values.cursor(query)
     }
 
     func limit(_ query: [String: String], defaultLimit: Int?) throws -> Int {
-        guard let text = query["limit"], !text.isEmpty else { return defaultLimit ?? limits.pageSizeDefault }
-        guard let value = Int(text), (1...limits.pageSizeMax).contains(value) else {
-            throw FacePayError.invalidField("limit", "must be an integer from 1 to \(limits.pageSizeMax)")
-        }
-        return value
+        try values.limit(query, defaultLimit: defaultLimit)
     }
 }

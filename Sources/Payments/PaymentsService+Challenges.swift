@@ -1,4 +1,5 @@
 import FacePayCore
+import FacePayWire
 import Foundation
 
 extension PaymentsService {

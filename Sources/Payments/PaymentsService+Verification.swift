@@ -1,5 +1,6 @@
 import Biometrics
 import FacePayCore
+import FacePayWire
 import Foundation
 import GRDB
 import Liveness

@@ -1,8 +1,8 @@
 import Biometrics
 import FacePayCore
+import FacePayWire
 import Foundation
 import Liveness
-@testable import Payments
 import Simulator
 import Testing
 

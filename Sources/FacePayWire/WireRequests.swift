@@ -4,14 +4,18 @@ import Liveness
 
 /// Request bodies of the v1 wire contract (SPEC.md "Wire contract (v1)"). Unknown fields are
 /// ignored; a missing or ill-typed field is a 400 naming it (`WireBody.decode`).
-public struct MoneyBody: Decodable, Sendable {
+///
+/// They live in their own module, below Payments and free of GRDB and Hummingbird, so the fuzz
+/// targets of `Fuzz/` can link them; `Equatable` is for those differential targets, which
+/// compare the fast path's value with `JSONDecoder`'s.
+public struct MoneyBody: Decodable, Sendable, Equatable {
     public let amount: Int64
     public let currency: Currency
 
     public var money: Money { Money(amountMinor: amount, currency: currency) }
 }
 
-public struct HintBody: Decodable, Sendable {
+public struct HintBody: Decodable, Sendable, Equatable {
     public let phoneLast4: String?
 
     enum CodingKeys: String, CodingKey { case phoneLast4 = "phone_last4" }
@@ -26,7 +30,7 @@ public struct HintBody: Decodable, Sendable {
     }
 }
 
-public struct PaymentBody: PlainJSONDecodable, Sendable {
+public struct PaymentBody: PlainJSONDecodable, Sendable, Equatable {
     public let amount: Int64
     public let currency: Currency
     public let face: FaceEvidence
@@ -39,7 +43,7 @@ public struct PaymentBody: PlainJSONDecodable, Sendable {
         case captureMethod = "capture_method"
     }
 
-    static func readPlain(_ reader: inout StrictJSONReader) -> PaymentBody? {
+    public static func readPlain(_ reader: inout StrictJSONReader) -> PaymentBody? {
         var amount: Int64?, currency: Currency?, face: FaceEvidence?, hint: HintBody?, captureMethod: String?, reference: String?
         let complete = reader.readObject { reader, key in
             switch key {
@@ -57,7 +61,7 @@ public struct PaymentBody: PlainJSONDecodable, Sendable {
     }
 }
 
-public struct VerificationBody: PlainJSONDecodable, Sendable {
+public struct VerificationBody: PlainJSONDecodable, Sendable, Equatable {
     public let face: FaceEvidence
     public let customerID: String?
     public let hint: HintBody?
@@ -67,7 +71,7 @@ public struct VerificationBody: PlainJSONDecodable, Sendable {
         case customerID = "customer_id"
     }
 
-    static func readPlain(_ reader: inout StrictJSONReader) -> VerificationBody? {
+    public static func readPlain(_ reader: inout StrictJSONReader) -> VerificationBody? {
         var face: FaceEvidence?, customerID: String?, hint: HintBody?
         let complete = reader.readObject { reader, key in
             switch key {
@@ -82,12 +86,12 @@ public struct VerificationBody: PlainJSONDecodable, Sendable {
     }
 }
 
-public struct ConsentBody: Decodable, Sendable {
+public struct ConsentBody: Decodable, Sendable, Equatable {
     public let version: String
     public let accepted: Bool
 }
 
-public struct EnrolmentBody: Decodable, Sendable {
+public struct EnrolmentBody: Decodable, Sendable, Equatable {
     public let name: String
     public let phone: String
     public let consent: ConsentBody?
@@ -100,17 +104,18 @@ public struct EnrolmentBody: Decodable, Sendable {
     }
 }
 
-public struct AmountBody: Decodable, Sendable {
+public struct AmountBody: Decodable, Sendable, Equatable {
     public let amount: Int64?
 }
 
-public struct ErasureBody: Decodable, Sendable {
+public struct ErasureBody: Decodable, Sendable, Equatable {
     public let face: FaceEvidence
 }
 
 /// A body with a fast path for its plain shape (`StrictJSONReader`): `readPlain` returns nil for
-/// anything outside it, and `WireBody.decode` then uses `JSONDecoder`.
-protocol PlainJSONDecodable: Decodable {
+/// anything outside it, and `WireBody.decode` then uses `JSONDecoder`. Public so that callers in
+/// other modules get the fast overload of `decode`, and the fuzz targets can call `readPlain`.
+public protocol PlainJSONDecodable: Decodable {
     static func readPlain(_ reader: inout StrictJSONReader) -> Self?
 }
 
@@ -135,7 +140,7 @@ public enum WireBody {
 
     /// The plain shape through `StrictJSONReader`, anything else through `JSONDecoder`: the same
     /// value either way, and the same errors (only `JSONDecoder` produces them).
-    static func decode<T: PlainJSONDecodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
+    public static func decode<T: PlainJSONDecodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
         let plain = StrictJSONReader.with(body) { reader -> T? in
             guard let value = T.readPlain(&reader), reader.isAtEnd() else { return nil }
             return value

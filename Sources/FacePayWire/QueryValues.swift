@@ -1,0 +1,58 @@
+import FacePayCore
+import Foundation
+
+/// The values of an auditor query string (`?account_id=…&since=…&cursor=…&limit=…`), each checked
+/// and bounded: a value outside its form is a 400 naming the parameter, never a crash. Pure (a
+/// dictionary in, values out) so the `query` fuzz target of `Fuzz/` can drive it without a server;
+/// `AuditorQueries` in HTTPAPI reads the request and calls this.
+public struct QueryValues: Sendable {
+    /// Longest identifier filter accepted; longer cannot be an id this server issued.
+    public static let identifierBytesMax = 128
+
+    /// Times a query may name: years 0000 to 9999, what RFC 3339 allows (four-digit years) and
+    /// the ledger stores (its 24-character time format; ledger ids keep 50 bits of milliseconds,
+    /// which wrap after year ~37,600). Foundation's parser also takes 5- and 6-digit years
+    /// (`99999-01-01T00:00:00Z`), which would have wrapped into a filter on another time.
+    public static let timeRange: Range<Date> =
+        Date(timeIntervalSince1970: -62_167_219_200)..<Date(timeIntervalSince1970: 253_402_300_800)
+
+    public let limits: Limits
+
+    public init(limits: Limits) {
+        self.limits = limits
+    }
+
+    /// An identifier filter (`account_id`, `action`, …); nil when absent or empty.
+    public func identifier(_ query: [String: String], _ name: String) throws(FacePayError) -> String? {
+        guard let value = query[name], !value.isEmpty else { return nil }
+        guard value.utf8.count <= Self.identifierBytesMax else { throw FacePayError.invalidField(name, "is too long") }
+        return value
+    }
+
+    /// An RFC 3339 time (`since`, `until`); nil when absent or empty.
+    public func date(_ query: [String: String], _ name: String) throws(FacePayError) -> Date? {
+        guard let text = query[name], !text.isEmpty else { return nil }
+        guard let date = Date.parseRFC3339(text), Self.timeRange.contains(date) else {
+            throw FacePayError.invalidField(name, "must be an RFC 3339 time")
+        }
+        return date
+    }
+
+    /// The paging cursor: the sequence number after which the next page starts.
+    public func cursor(_ query: [String: String]) throws(FacePayError) -> Int64? {
+        guard let text = query["cursor"], !text.isEmpty else { return nil }
+        guard let value = Int64(text), value >= 0 else { throw FacePayError.invalidField("cursor", "is not a cursor this server issued") }
+        return value
+    }
+
+    /// The page size, from 1 to `limits.pageSizeMax` (`defaultLimit`, else `limits.pageSizeDefault`, when absent).
+    public func limit(_ query: [String: String], defaultLimit: Int?) throws(FacePayError) -> Int {
+        guard let text = query["limit"], !text.isEmpty else { return defaultLimit ?? limits.pageSizeDefault }
+        // Two comparisons, not `(1...pageSizeMax).contains`: that range traps when a
+        // misconfigured maximum is below 1.
+        guard let value = Int(text), value >= 1, value <= limits.pageSizeMax else {
+            throw FacePayError.invalidField("limit", "must be an integer from 1 to \(limits.pageSizeMax)")
+        }
+        return value
+    }
+}
