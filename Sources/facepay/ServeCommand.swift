@@ -57,6 +57,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Require an Ed25519 Device-Signature from every terminal (env FACEPAY_REQUIRE_TERMINAL_SIGNATURES=1).")
     var requireTerminalSignatures = false
 
+    // Retention of short-lived rows (parsed in ServeCommand+Retention.swift).
+    @Option(help: "Keep idempotency records this many hours; a retry after it is a new request (env FACEPAY_IDEMPOTENCY_RETENTION_HOURS; default 24).")
+    var idempotencyRetentionHours: Double?
+
+    @Option(help: "Delete challenges this many seconds after they expire (env FACEPAY_CHALLENGE_RETENTION_SECONDS; default 3600).")
+    var challengeRetentionSeconds: Double?
+
+    @Option(help: "Rows deleted per purge transaction (env FACEPAY_PURGE_BATCH_ROWS; default 1000).")
+    var purgeBatchRows: Int?
+
+    @Option(help: "Seconds between purges of expired rows (env FACEPAY_PURGE_INTERVAL_SECONDS; default 60).")
+    var purgeIntervalSeconds: Double?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = LogSetup.bootstrap(level: logLevel ?? environment["FACEPAY_LOG_LEVEL"])
@@ -64,6 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = data.directory
 
         do {
+            // Before anything is opened or generated: a bad value must change nothing.
+            let retention = try retentionSettings(environment)
             let database = try data.openDatabase(logger: logger)
             var settings: ServerSettings
             if isProduction {
@@ -94,6 +109,8 @@ struct ServeCommand: AsyncParsableCommand {
                 guard limit > 0 else { throw FacePayError(.badRequest, code: "invalid_setting", detail: "body limit must be positive") }
                 settings.limits.bodyBytesMax = limit
             }
+
+            settings.retention = retention
 
             // Certificates first: a misconfigured listener is the likeliest production mistake.
             _ = try FacePayServer.tlsConfiguration(settings)
