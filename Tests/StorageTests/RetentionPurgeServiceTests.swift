@@ -19,29 +19,30 @@ import Testing
         let test = try TestDatabase()
         let clock = ManualWallClock()
         let store = SQLiteChallengeStore(database: test.database)
-        for index in 0..<7 {
-            let challenge = Challenge(id: "chl_\(index)", deviceID: terminalID, actions: [.blink, .turnLeft],
+        let ids = (0..<7).map { _ in Identifier.make(.challenge) }
+        for id in ids {
+            let challenge = Challenge(id: id, deviceID: terminalID, actions: [.blink, .turnLeft],
                                       issuedAt: clock.now(), expiresAt: clock.now().addingTimeInterval(30))
             #expect(try await store.insert(challenge, outstandingPerDeviceMax: 100, now: clock.now()) == .inserted)
         }
-        _ = try await store.consume(id: "chl_0", deviceID: terminalID, now: clock.now())
+        _ = try await store.consume(id: ids[0], deviceID: terminalID, now: clock.now())
         let service = RetentionPurgeService(database: test.database, clock: clock, settings: Self.settings(batchRows: 3))
         #expect(try await service.purgeDue().challenges == 0)
         clock.advance(seconds: 31)
         #expect(try await service.purgeDue().challenges == 0, "expired, but still inside the retention")
-        guard case .expired = try await store.consume(id: "chl_1", deviceID: terminalID, now: clock.now()) else {
+        guard case .expired = try await store.consume(id: ids[1], deviceID: terminalID, now: clock.now()) else {
             Issue.record("a late use inside the retention is told the challenge expired")
             return
         }
         clock.advance(seconds: RetentionSettings().challengeRetentionSeconds)
-        let fresh = Challenge(id: "chl_fresh", deviceID: terminalID, actions: [.blink, .lookUp],
+        let fresh = Challenge(id: Identifier.make(.challenge), deviceID: terminalID, actions: [.blink, .lookUp],
                               issuedAt: clock.now(), expiresAt: clock.now().addingTimeInterval(30))
         #expect(try await store.insert(fresh, outstandingPerDeviceMax: 100, now: clock.now()) == .inserted)
         let purged = try await service.purgeDue()
         #expect(purged.challenges == 7, "used or not, every expired challenge")
         #expect(purged.batches == 3 + 1, "7 rows in batches of at most 3, then the idempotency pass")
         #expect(try test.count("SELECT count(*) FROM challenges") == 1, "the one still valid stays")
-        guard case .unknown = try await store.consume(id: "chl_2", deviceID: terminalID, now: clock.now()) else {
+        guard case .unknown = try await store.consume(id: ids[2], deviceID: terminalID, now: clock.now()) else {
             Issue.record("a purged challenge is unknown")
             return
         }
