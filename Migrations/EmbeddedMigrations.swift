@@ -8,5 +8,6 @@ public enum EmbeddedMigrations {
         ("0003_customers.sql", PackageResources._003_customers_sql),
         ("0004_liveness.sql", PackageResources._004_liveness_sql),
         ("0005_frame_sightings.sql", PackageResources._005_frame_sightings_sql),
+        ("0006_verified_state_and_retention.sql", PackageResources._006_verified_state_and_retention_sql),
     ]
 }

@@ -120,7 +120,8 @@ struct ConsolePage {
     private func integritySection() -> String {
         var html = "<section id=\"integrity\">\n"
         if report.ok {
-            html += "<p class=\"badge verified\" id=\"integrity-badge\">Ledger verified — \(report.eventsChecked) events, \(report.transfersChecked) transfers</p>\n"
+            html += "<p class=\"badge verified\" id=\"integrity-badge\">Ledger verified through audit event \(report.head.seq) — "
+            html += "\(report.eventsChecked) new events, \(report.transfersChecked) new transfers checked</p>\n"
         } else {
             html += "<div class=\"badge failed\" id=\"integrity-badge\"><p>Ledger integrity check failed — \(report.problems.count) "
             html += report.problems.count == 1 ? "problem" : "problems"
@@ -132,6 +133,8 @@ struct ConsolePage {
             if report.problems.count >= ConsoleRoutes.problemsShownMax {
                 html += "<p>Listing stops at \(ConsoleRoutes.problemsShownMax) problems; <code>facepay audit verify</code> lists more.</p>\n"
             }
+            // Each view re-checks only what came after the last verified head; say where to look further.
+            html += "<p><code>facepay audit verify --full</code> re-checks every row, including those verified before.</p>\n"
             html += "</div>\n"
         }
         html += "<p class=\"head\">Audit head: seq <code id=\"head-seq\">\(head.seq)</code>, hash <code id=\"head-hash\">\(escape(head.hash))</code></p>\n"

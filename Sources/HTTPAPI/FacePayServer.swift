@@ -12,7 +12,8 @@ import Storage
 import Synchronization
 
 /// Builds everything `facepay serve` runs — the group-commit writer, hold expiry, template
-/// retention, the plain-HTTP ops listener and the mutual-TLS API — as Services for one
+/// retention, the purge of expired challenges and idempotency records, the plain-HTTP ops
+/// listener and the mutual-TLS API — as Services for one
 /// ServiceGroup. `services` is in start order; the group stops them in reverse, so on SIGTERM the
 /// API drains its in-flight requests first and the writer commits its last batch last.
 public struct FacePayServer: Sendable {
@@ -89,6 +90,7 @@ public struct FacePayServer: Sendable {
             writer,
             HoldExpiryService(database: database, clock: clock, logger: logger),
             TemplateRetentionService(payments: payments, logger: logger),
+            RetentionPurgeService(database: database, writer: writer, clock: clock, settings: settings.retention, logger: logger),
             ops, api,
         ]
         self.metrics = metrics

@@ -11,6 +11,8 @@ public struct ServerSettings: Sendable {
     public var serverKeyPath: String
     public var clientCAPath: String
     public var limits = Limits()
+    /// How long expired challenges and idempotency records are kept (`RetentionPurgeService`).
+    public var retention = RetentionSettings()
 
     public init(serverCertificatePath: String, serverKeyPath: String, clientCAPath: String) {
         self.serverCertificatePath = serverCertificatePath

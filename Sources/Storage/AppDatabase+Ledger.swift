@@ -4,12 +4,6 @@ import GRDB
 import Ledger
 
 extension AppDatabase {
-    /// Verifies the whole database in one read transaction (a consistent snapshot while writes
-    /// continue).
-    public func verifyIntegrity(problemsMax: Int = 1000) throws -> IntegrityReport {
-        try pool.read { db in try IntegrityVerifier(problemsMax: problemsMax).verify(db) }
-    }
-
     public func auditHead() throws -> AuditHead? {
         try pool.read { db in try AuditLog.head(db) }
     }

@@ -11,8 +11,10 @@ struct AuditCommand: ParsableCommand {
         subcommands: [AuditVerifyCommand.self])
 }
 
-/// `facepay audit verify`: recomputes the hash chain and every ledger invariant; prints each
-/// problem (table, row, expected, found) and exits 1 when there is any.
+/// `facepay audit verify`: checks the hash chain and the ledger invariants; prints each problem
+/// (table, row, expected, found) and exits 1 when there is any. By default only what was written
+/// after the last verified state (as `GET /v1/audit/verify` does); `--full` re-checks every row
+/// without trusting that state, and when all is well makes this snapshot the new state.
 struct AuditVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -23,19 +25,25 @@ struct AuditVerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the report as JSON (the body of GET /v1/audit/verify).")
     var json = false
 
+    @Flag(name: .long, help: "Re-check every event and transfer, not only those after the last verified state.")
+    var full = false
+
     func run() throws {
         let path = data.directory.databasePath
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no database at \(path)")
         }
-        let report = try CommandErrors.run { try data.openDatabase().verifyIntegrity() }
+        let report = try CommandErrors.run {
+            let database = try data.openDatabase()
+            return full ? try database.verifyIntegrityFully().report : try database.verifyIntegrityIncrementallyNow().report
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             for problem in report.problems { print("PROBLEM \(problem)") }
-            print("\(report.ok ? "ok" : "FAILED"): \(report.eventsChecked) audit events and \(report.transfersChecked) transfers checked, \(report.problems.count) problem(s)")
+            print("\(report.ok ? "ok" : "FAILED") (\(report.mode.rawValue), through audit event \(report.head.seq)): \(report.eventsChecked) audit events and \(report.transfersChecked) transfers checked, \(report.problems.count) problem(s)")
         }
         if !report.ok { throw ExitCode.failure }
     }

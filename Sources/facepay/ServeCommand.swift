@@ -74,6 +74,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     static let logLevels = Logger.Level.allCases.map(\.rawValue)
 
+    // Retention of short-lived rows (parsed in ServeCommand+Retention.swift).
+    @Option(help: "Keep idempotency records this many hours; a retry after it is a new request (env FACEPAY_IDEMPOTENCY_RETENTION_HOURS; default 24).")
+    var idempotencyRetentionHours: Double?
+
+    @Option(help: "Delete challenges this many seconds after they expire (env FACEPAY_CHALLENGE_RETENTION_SECONDS; default 3600).")
+    var challengeRetentionSeconds: Double?
+
+    @Option(help: "Rows deleted per purge transaction (env FACEPAY_PURGE_BATCH_ROWS; default 1000).")
+    var purgeBatchRows: Int?
+
+    @Option(help: "Seconds between purges of expired rows (env FACEPAY_PURGE_INTERVAL_SECONDS; default 60).")
+    var purgeIntervalSeconds: Double?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let reader = SettingsReader(environment: environment)
@@ -95,6 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
             let paymentsSettings = try paymentsSettings(reader)
             let api = try address(listen, flag: "listen", variable: "FACEPAY_LISTEN", default: "127.0.0.1:8443", reader)
             let ops = try address(opsListen, flag: "ops-listen", variable: "FACEPAY_OPS_LISTEN", default: "127.0.0.1:9090", reader)
+            let retention = try retentionSettings(reader)
             let database = try data.openDatabase(logger: logger)
             var settings: ServerSettings
             if isProduction {
@@ -122,6 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
             (settings.apiHost, settings.apiPort) = api
             (settings.opsHost, settings.opsPort) = ops
             settings.limits = limits
+            settings.retention = retention
 
             // Certificates first: a misconfigured listener is the likeliest production mistake.
             _ = try FacePayServer.tlsConfiguration(settings)

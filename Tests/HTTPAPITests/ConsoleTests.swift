@@ -79,10 +79,14 @@ struct ConsoleTests {
             #expect(page.html.hasPrefix("<!doctype html>"))
             #expect(!page.html.contains("<script"), "the console needs no script at all")
 
+            // The first view verifies from the genesis state: every event and transfer is new to it.
             let report = try server.database.verifyIntegrity()
-            #expect(page.html.contains(#"<p class="badge verified" id="integrity-badge">Ledger verified — \#(report.eventsChecked) events, 4 transfers</p>"#))
             let head = try await auditor.send(.GET, "/v1/audit/head").json()
             let headSeq = try #require(head["seq"] as? Int)
+            #expect(page.html.contains(#"<p class="badge verified" id="integrity-badge">Ledger verified through audit event \#(headSeq) — \#(report.eventsChecked) new events, 4 new transfers checked</p>"#))
+            let again = try await Self.get(auditor, "/console")
+            #expect(again.html.contains(#"Ledger verified through audit event \#(headSeq) — 0 new events, 0 new transfers checked"#),
+                    "the next view re-checks only what came after the verified head")
             #expect(page.html.contains(#"<code id="head-seq">\#(headSeq)</code>"#))
             #expect(page.html.contains(#"<code id="head-hash">\#(try #require(head["hash"] as? String))</code>"#))
 
@@ -213,8 +217,13 @@ struct ConsoleTests {
             #expect(page.status == 200)
             #expect(page.html.contains(#"<div class="badge failed" id="integrity-badge"><p>Ledger integrity check failed — "#))
             #expect(!page.html.contains("Ledger verified"))
-            #expect(page.html.contains("<li>audit_events seq 2: hash expected"), "names the edited row")
+            // Seq 2 lies below the verified head, which each view does not re-hash; the dropped
+            // trigger, checked on every view, is what turns the badge red, and the full check
+            // the page points to names the row.
             #expect(page.html.contains("<li>sqlite_master audit_events_no_update: trigger expected present, found missing</li>"))
+            #expect(page.html.contains("<code>facepay audit verify --full</code>"))
+            #expect(try server.database.verifyIntegrity().problems.contains { $0.row == "seq 2" && $0.check == "hash" },
+                    "the full verification names the edited row")
         }
     }
 

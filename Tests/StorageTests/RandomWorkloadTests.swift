@@ -37,6 +37,7 @@ import Testing
         }
         var modelPayments: [String] = []
         var storePayments: [String] = []
+        var incrementallyChecked = 0
 
         func label<T>(_ outcome: LedgerOutcome<T>) -> String { outcome.resultCode?.rawValue ?? "accepted" }
 
@@ -96,6 +97,13 @@ import Testing
             }
             #expect(modelLabel == storeLabel, "seed \(seed) step \(step)")
             if modelLabel != storeLabel { return }
+            // Incremental verification along the way: holds left open by one run are resolved
+            // after it, accounts are touched again, and every run must agree with the full one.
+            if step % 50 == 49 {
+                let run = try await test.database.verifyIntegrityIncrementally()
+                #expect(run.report.ok, "seed \(seed) step \(step): \(run.report.problems)")
+                incrementallyChecked += run.report.transfersChecked
+            }
         }
 
         #expect(model.invariantViolations().isEmpty, "seed \(seed)")
@@ -116,6 +124,9 @@ import Testing
         let report = try test.database.verifyIntegrity()
         #expect(report.ok, "seed \(seed): \(report.problems)")
         #expect(report.transfersChecked == model.transfers.count)
+        let last = try await test.database.verifyIntegrityIncrementally()
+        #expect(last.report.ok, "seed \(seed): \(last.report.problems)")
+        #expect(incrementallyChecked + last.report.transfersChecked == model.transfers.count, "each transfer checked once incrementally")
     }
 
     private func freezesLastWallet(_ seed: UInt64) -> Bool { seed % 2 == 0 }

@@ -24,7 +24,7 @@ func checkQuery(_ query: [String: String]) {
             guard let date = try? values.date(query, name) else { continue }
             // The store turns a time into Int64 milliseconds (Timestamp.milliseconds, which traps
             // on what does not fit) and keeps 50 bits of them in ledger ids (which wrap).
-            check(QueryValues.timeRange.contains(date), "\(name) accepted a time outside years 0000-9999: \(date.timeIntervalSince1970)")
+            check(Date.rfc3339Range.contains(date), "\(name) accepted a time outside years 0000-9999: \(date.timeIntervalSince1970)")
         }
         for name in ["account_id", "action"] {
             if let identifier = try? values.identifier(query, name) {

@@ -24,23 +24,37 @@ public struct IntegrityProblem: Sendable, Equatable, Codable, CustomStringConver
 }
 
 /// The result of `IntegrityVerifier`, as `GET /v1/audit/verify` returns it:
-/// `{"ok": true, "events_checked": …, "transfers_checked": …, "problems": []}`.
+/// `{"ok": true, "events_checked": …, "transfers_checked": …, "problems": [], "mode": "incremental",
+/// "head": {"seq": …, "hash": "…"}}`. The counts are what this run checked (an incremental run
+/// counts only the rows after the last verified state); `head` is the audit event it reached.
 public struct IntegrityReport: Sendable, Equatable, Codable {
+    public enum Mode: String, Sendable, Codable {
+        /// Every row checked.
+        case full
+        /// Only what came after the last verified state.
+        case incremental
+    }
+
     public let ok: Bool
     public let eventsChecked: Int
     public let transfersChecked: Int
     public let problems: [IntegrityProblem]
+    public let mode: Mode
+    public let head: AuditHead
 
     enum CodingKeys: String, CodingKey {
-        case ok, problems
+        case ok, problems, mode, head
         case eventsChecked = "events_checked"
         case transfersChecked = "transfers_checked"
     }
 
-    public init(eventsChecked: Int, transfersChecked: Int, problems: [IntegrityProblem]) {
+    public init(eventsChecked: Int, transfersChecked: Int, problems: [IntegrityProblem], mode: Mode = .full,
+                head: AuditHead = AuditHead(seq: 0, hash: AuditLog.genesisHash)) {
         self.ok = problems.isEmpty
         self.eventsChecked = eventsChecked
         self.transfersChecked = transfersChecked
         self.problems = problems
+        self.mode = mode
+        self.head = head
     }
 }
