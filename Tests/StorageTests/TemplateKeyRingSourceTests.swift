@@ -18,8 +18,9 @@ struct TemplateKeyRingSourceTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("template.key").path
         let first = try TemplateKeyRing.load(path: path, environment: [:], createIfMissing: true)
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        var status = stat()
+        try #require(stat(path, &status) == 0)
+        #expect(status.st_mode & 0o7777 == 0o600)
         let second = try TemplateKeyRing.load(path: path, environment: [:], createIfMissing: true)
         #expect(second.current.id == first.current.id)
     }
