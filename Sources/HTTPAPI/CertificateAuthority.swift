@@ -118,14 +118,13 @@ public struct IssuedCertificate {
     public func certificatePEM() throws -> String { try certificate.serializeAsPEM().pemString }
     public func privateKeyPEM() -> String { privateKey.pemRepresentation }
 
-    /// Writes `<base>.pem` and `<base>.key` (0600) into `directory`.
+    /// Writes `<base>.key` (mode 0600 from its first byte, see `SecretFile`) and then `<base>.pem`
+    /// into `directory` (created 0700 if missing): the certificate appears only once its key is
+    /// safely on disk. Throws `pki_unwritable` / `secret_file_unwritable` naming the path.
     public func write(to directory: URL, baseName: String) throws {
-        let fileManager = FileManager.default
-        try fileManager.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let keyPath = directory.appendingPathComponent("\(baseName).key").path
-        try Data(privateKeyPEM().utf8).write(to: URL(fileURLWithPath: keyPath), options: .atomic)
-        try fileManager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
-        try Data(certificatePEM().utf8).write(to: directory.appendingPathComponent("\(baseName).pem"), options: .atomic)
+        try CertificateFiles.createDirectory(directory)
+        try SecretFile.write(Data(privateKeyPEM().utf8), to: directory.appendingPathComponent("\(baseName).key").path, existing: .replace)
+        try CertificateFiles.writePublic(Data(certificatePEM().utf8), to: directory.appendingPathComponent("\(baseName).pem"))
     }
 }
 
@@ -138,5 +137,29 @@ extension Certificate {
             }
         }
         return nil
+    }
+}
+
+/// Writing the non-secret half of the PKI, with failures that name the path.
+public enum CertificateFiles {
+    /// Creates `directory` (mode 0700: it holds keys) and its parents if missing.
+    public static func createDirectory(_ directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw FacePayError(.internalFailure, code: "pki_unwritable", detail: "cannot create the directory \(directory.path): \(reason(error))")
+        }
+    }
+
+    /// Writes a certificate (public) atomically.
+    public static func writePublic(_ contents: Data, to url: URL) throws {
+        do { try contents.write(to: url, options: .atomic) } catch {
+            throw FacePayError(.internalFailure, code: "pki_unwritable", detail: "cannot write \(url.path): \(reason(error))")
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        return underlying.map { String(cString: strerror(Int32($0.code))) } ?? (error as NSError).localizedDescription
     }
 }

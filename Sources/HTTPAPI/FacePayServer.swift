@@ -27,12 +27,25 @@ public struct FacePayServer: Sendable {
     /// Bound ports, known once each listener runs (port 0 picks a free one).
     public let boundPorts: BoundPorts
 
+    /// A server over a key ring that never changes (tests; keys from the environment only).
     public init(settings: ServerSettings, database: AppDatabase, galleries: Galleries, keyRing: TemplateKeyRing,
+                paymentsSettings: PaymentsSettings = PaymentsSettings(), clock: any WallClock = SystemWallClock(),
+                logger: Logger) throws {
+        try self.init(settings: settings, database: database, galleries: galleries, keyRing: TemplateKeyRingSource(fixed: keyRing),
+                      paymentsSettings: paymentsSettings, clock: clock, logger: logger)
+    }
+
+    /// `keyRing` follows its key file, so a `facepay keys rotate` run beside the server is seen.
+    public init(settings: ServerSettings, database: AppDatabase, galleries: Galleries, keyRing: TemplateKeyRingSource,
                 paymentsSettings: PaymentsSettings = PaymentsSettings(), clock: any WallClock = SystemWallClock(),
                 logger: Logger) throws {
         settings.limits.validate()
         let metrics = ServerMetrics()
         let inFlight = InFlightCounter(limit: settings.limits.inFlightRequestsMax)
+        // Always exported (0 included) so an alert can watch it: customers whose template was
+        // skipped at load cannot pay by face until an operator restores the key or re-enrols them.
+        metrics.set("facepay_templates_undecryptable", help: "Stored templates skipped at start-up because they do not decrypt",
+                    to: galleries.undecryptableTemplates.count)
         let writer = GroupCommitWriter(database: database, batchSizeMax: settings.limits.commitBatchMax,
                                        queueDepthMax: settings.limits.commitQueueMax, logger: logger)
         let observer = PaymentsObserver(

@@ -35,6 +35,11 @@ public final class ServerMetrics: Sendable {
         registry.makeCounter(descriptor: .init(metricName: name, unitName: "total", helpText: help), labels: labels).increment()
     }
 
+    /// Sets a named level (e.g. templates skipped at start-up), for operations dashboards.
+    public func set(_ name: String, help: String, to value: Int) {
+        registry.makeGauge(name: name, labels: [], help: help).set(to: Double(value))
+    }
+
     public func exposition() -> String { registry.emitToString() }
 }
 

@@ -42,18 +42,54 @@ public final class Galleries: Sendable {
         for index in indexes.values { _ = index.remove(subjectID: customerID) }
     }
 
+    /// Templates skipped by the last `load` (none before it): identifiers and reasons only.
+    public var undecryptableTemplates: [UndecryptableTemplate] { undecryptable.withLock { $0 } }
+    private let undecryptable = Mutex<[UndecryptableTemplate]>([])
+
     /// Loads every stored template into the indexes; `progress` gets (model, done, total).
-    public func load(from database: AppDatabase, keyRing: TemplateKeyRing,
-                     progress: @escaping @Sendable (String, Int, Int) -> Void = { _, _, _ in }) throws -> Int {
-        var total = 0
+    ///
+    /// A row that does not open, or opens to a vector this model cannot hold, is skipped and
+    /// listed in `undecryptableTemplates`: one damaged row or one lost key must not keep the
+    /// server from serving everyone else. A row naming a key id the ring lacks makes the ring
+    /// re-read its key file once (a `keys rotate` may have re-sealed it after the ring was read).
+    public func load(from database: AppDatabase, keyRing: TemplateKeyRingSource,
+                     progress: @escaping @Sendable (String, Int, Int) -> Void = { _, _, _ in }) throws -> GalleryLoadReport {
+        var report = GalleryLoadReport(loaded: 0, undecryptable: [])
         for (modelID, index) in indexes.sorted(by: { $0.key < $1.key }) {
-            let templates = try database.loadTemplates(model: modelID, keyRing: keyRing) { done, count in progress(modelID, done, count) }
-            let entries = templates.map {
-                GalleryEntry(subjectID: $0.customerID, bucket: $0.phoneLast4, embedding: Embedding(trustedUnitVector: $0.values))
+            var load = try database.loadTemplates(model: modelID, keyRing: keyRing.ring) { done, count in progress(modelID, done, count) }
+            if load.undecryptable.contains(where: { !keyRing.ring.hasKey(id: $0.keyID) }), keyRing.reloadIfChanged() {
+                load = try database.loadTemplates(model: modelID, keyRing: keyRing.ring) { done, count in progress(modelID, done, count) }
+            }
+            var entries: [GalleryEntry] = []
+            entries.reserveCapacity(load.templates.count)
+            for template in load.templates {
+                // Authenticated but not of this model's shape: only a bug or a holder of the key
+                // writes such a row; the index would trap on it, so it is skipped like the others.
+                guard template.values.count == index.dimension else {
+                    report.undecryptable.append(UndecryptableTemplate(customerID: template.customerID, model: modelID,
+                                                                      keyID: template.keyID, reason: "template_wrong_dimension"))
+                    continue
+                }
+                guard template.values.allSatisfy(\.isFinite) else {
+                    report.undecryptable.append(UndecryptableTemplate(customerID: template.customerID, model: modelID,
+                                                                      keyID: template.keyID, reason: "template_not_finite"))
+                    continue
+                }
+                entries.append(GalleryEntry(subjectID: template.customerID, bucket: template.phoneLast4,
+                                            embedding: Embedding(trustedUnitVector: template.values)))
             }
             index.bulkLoad(entries)
-            total += entries.count
+            report.loaded += entries.count
+            report.undecryptable += load.undecryptable
         }
-        return total
+        let skipped = report.undecryptable
+        undecryptable.withLock { $0 = skipped }
+        return report
     }
+}
+
+/// What `Galleries.load` did: templates now searchable, and the rows it skipped.
+public struct GalleryLoadReport: Sendable {
+    public var loaded: Int
+    public var undecryptable: [UndecryptableTemplate]
 }

@@ -72,7 +72,10 @@ extension PaymentsService {
             let customer = Customer(id: customerID, fullName: name, phoneE164: phone, accountID: account.id,
                                     consentVersion: consentVersion, consentKioskID: kioskID, now: now)
             try customer.insert(db)
-            try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: modelID, keyRing: keyRing, now: now)
+            // The ring is asked here, inside the transaction that stores the row, so a `keys rotate`
+            // that wrote the key file before this transaction began is always seen (see TemplateKeyRingSource).
+            try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: modelID,
+                                         keyRing: keyRing.sealingRing(), now: now)
             try AuditLog.append(db, actor: kioskID, action: "customer.enrolled", subject: customerID, detail: [
                 "account_id": .string(account.id), "consent_version": .string(consentVersion), "model": .string(modelID),
             ], now: now)

@@ -16,7 +16,8 @@ public struct PaymentsService: Sendable {
     public let writer: GroupCommitWriter
     public let galleries: Galleries
     public let settings: PaymentsSettings
-    public let keyRing: TemplateKeyRing
+    /// The template keys; enrolment seals with `keyRing.sealingRing()`, which follows `keys rotate`.
+    public let keyRing: TemplateKeyRingSource
     public let clock: any WallClock
     let liveness: LivenessPolicy
     let challenges: ChallengeIssuer
@@ -25,7 +26,7 @@ public struct PaymentsService: Sendable {
     let replayGuard: SQLiteReplayGuardStore
 
     public init(database: AppDatabase, writer: GroupCommitWriter, galleries: Galleries, settings: PaymentsSettings,
-                keyRing: TemplateKeyRing, clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
+                keyRing: TemplateKeyRingSource, clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
         self.database = database
         self.writer = writer
         self.galleries = galleries
@@ -40,6 +41,13 @@ public struct PaymentsService: Sendable {
         liveness = LivenessPolicy(settings: settings.liveness, challengeStore: challengeStore, replayGuard: replayGuard, clock: clock)
         challenges = ChallengeIssuer(settings: settings.liveness, store: challengeStore, clock: clock)
         lockout = LockoutTracker(settings: settings.liveness, clock: clock)
+    }
+
+    /// A service over a key ring that never changes (tests, keys from the environment only).
+    public init(database: AppDatabase, writer: GroupCommitWriter, galleries: Galleries, settings: PaymentsSettings,
+                keyRing: TemplateKeyRing, clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
+        self.init(database: database, writer: writer, galleries: galleries, settings: settings,
+                  keyRing: TemplateKeyRingSource(fixed: keyRing), clock: clock, observer: observer)
     }
 
     /// Loads the replay guard's remembered fingerprints from the database (otherwise the first

@@ -6,7 +6,33 @@ import GRDB
 public struct LoadedTemplate: Sendable {
     public let customerID: String
     public let phoneLast4: String
+    public let keyID: String
     public let values: [Float]
+}
+
+/// A stored template that could not be opened: its key id is not in the ring, or the row does
+/// not authenticate (damaged, or moved to another customer or model). Only identifiers and the
+/// reason — never a byte of the template — so it may be logged and printed.
+public struct UndecryptableTemplate: Sendable, Equatable {
+    public let customerID: String
+    public let model: String
+    public let keyID: String
+    /// `template_key_missing`, `template_corrupt`, or a shape check of the gallery (e.g. `template_wrong_dimension`).
+    public let reason: String
+
+    public init(customerID: String, model: String, keyID: String, reason: String) {
+        self.customerID = customerID
+        self.model = model
+        self.keyID = keyID
+        self.reason = reason
+    }
+}
+
+/// The templates of one model that opened, and those that did not (skipped, not fatal: one
+/// damaged row must not keep every other customer from being served).
+public struct TemplateLoad: Sendable {
+    public var templates: [LoadedTemplate]
+    public var undecryptable: [UndecryptableTemplate]
 }
 
 extension AppDatabase {
@@ -33,50 +59,122 @@ extension AppDatabase {
         }
     }
 
-    /// Every template of a model, decrypted, for building the gallery index at start-up.
+    /// Every template of a model, decrypted, for building the gallery index at start-up; rows that
+    /// do not open are listed in `undecryptable` instead of stopping the load.
     /// Reads in one snapshot; `progress` is told (done, total) every 1,000 rows.
     public func loadTemplates(model: String, keyRing: TemplateKeyRing,
-                              progress: (Int, Int) -> Void = { _, _ in }) throws -> [LoadedTemplate] {
+                              progress: (Int, Int) -> Void = { _, _ in }) throws -> TemplateLoad {
         try pool.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM face_templates WHERE model = ?", arguments: [model]) ?? 0
-            var loaded: [LoadedTemplate] = []
-            loaded.reserveCapacity(total)
+            var load = TemplateLoad(templates: [], undecryptable: [])
+            load.templates.reserveCapacity(total)
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT t.customer_id, t.key_id, t.sealed, c.phone_last4
                 FROM face_templates t JOIN customers c ON c.id = t.customer_id
                 WHERE t.model = ?
                 """, arguments: [model])
+            var done = 0
             while let row = try rows.next() {
                 let customerID: String = row["customer_id"]
-                let values = try keyRing.open(row["sealed"], keyID: row["key_id"], customerID: customerID, model: model)
-                loaded.append(LoadedTemplate(customerID: customerID, phoneLast4: row["phone_last4"], values: values))
-                if loaded.count % 1000 == 0 { progress(loaded.count, total) }
+                let keyID: String = row["key_id"]
+                switch Self.open(keyRing, row["sealed"], keyID: keyID, customerID: customerID, model: model) {
+                case .success(let values):
+                    load.templates.append(LoadedTemplate(customerID: customerID, phoneLast4: row["phone_last4"], keyID: keyID, values: values))
+                case .failure(let reason):
+                    load.undecryptable.append(UndecryptableTemplate(customerID: customerID, model: model, keyID: keyID, reason: reason.code))
+                }
+                done += 1
+                if done % 1000 == 0 { progress(done, total) }
             }
-            progress(loaded.count, total)
-            return loaded
+            progress(done, total)
+            return load
+        }
+    }
+
+    /// Every template row (all models) that does not open with `keyRing`, for `facepay keys
+    /// status`. Opens each row in turn and keeps no plaintext.
+    public func undecryptableTemplates(keyRing: TemplateKeyRing) throws -> [UndecryptableTemplate] {
+        try pool.read { db in
+            var failures: [UndecryptableTemplate] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT customer_id, model, key_id, sealed FROM face_templates ORDER BY customer_id, model")
+            while let row = try rows.next() {
+                let (customerID, model, keyID): (String, String, String) = (row["customer_id"], row["model"], row["key_id"])
+                if case .failure(let reason) = Self.open(keyRing, row["sealed"], keyID: keyID, customerID: customerID, model: model) {
+                    failures.append(UndecryptableTemplate(customerID: customerID, model: model, keyID: keyID, reason: reason.code))
+                }
+            }
+            return failures
         }
     }
 
     /// Re-seals every template not under the ring's current key, in batches of `batchSize` rows
-    /// per transaction so payments keep flowing during a rotation. Returns rows re-sealed.
-    public func resealTemplates(keyRing: TemplateKeyRing, batchSize: Int = 500) throws -> Int {
+    /// per transaction so payments keep flowing during a rotation, walking the primary key so a
+    /// row that does not open is skipped (and reported) rather than retried for ever. A last
+    /// pass repeats until it finds nothing more to re-seal. Returns rows re-sealed and skipped.
+    public func resealTemplates(keyRing: TemplateKeyRing, batchSize: Int = 500) throws -> (resealed: Int, undecryptable: [UndecryptableTemplate]) {
         precondition(batchSize > 0)
-        var total = 0
+        var resealed = 0
+        var skipped: [String: UndecryptableTemplate] = [:]
         while true {
-            let count = try pool.write { db -> Int in
-                let rows = try FaceTemplateRow.fetchAll(db, sql: "SELECT * FROM face_templates WHERE key_id != ? LIMIT ?",
-                                                        arguments: [keyRing.current.id, batchSize])
-                for var row in rows {
-                    let values = try keyRing.open(row.sealed, keyID: row.keyID, customerID: row.customerID, model: row.model)
-                    let (keyID, sealed) = try keyRing.seal(values, customerID: row.customerID, model: row.model)
-                    row.keyID = keyID
-                    row.sealed = sealed
-                    try row.update(db)
-                }
-                return rows.count
+            var after = ("", "")
+            var resealedThisPass = 0
+            while true {
+                let batch = try resealBatch(after: after, keyRing: keyRing, batchSize: batchSize)
+                resealedThisPass += batch.resealed
+                for failure in batch.undecryptable { skipped["\(failure.customerID)|\(failure.model)"] = failure }
+                guard let last = batch.last else { break }
+                after = last
             }
-            total += count
-            if count < batchSize { return total }
+            resealed += resealedThisPass
+            // A row written under an older key while this pass ran (behind its cursor) is caught
+            // by the next pass; a pass with nothing to re-seal ends it.
+            if resealedThisPass == 0 { break }
+        }
+        return (resealed, skipped.values.sorted { ($0.customerID, $0.model) < ($1.customerID, $1.model) })
+    }
+
+    /// One batch of a re-seal pass: rows after `after` (in primary-key order) not under the
+    /// current key. IMMEDIATE: the batch takes the write lock before it reads, so a server's
+    /// enrolment that sealed with the old key before the key file changed has committed and is
+    /// seen (see TemplateKeyRingSource).
+    private func resealBatch(after: (String, String), keyRing: TemplateKeyRing, batchSize: Int)
+        throws -> (resealed: Int, last: (String, String)?, undecryptable: [UndecryptableTemplate]) {
+        try pool.writeWithoutTransaction { db in
+            var resealed = 0
+            var last: (String, String)?
+            var failures: [UndecryptableTemplate] = []
+            try db.inTransaction(.immediate) {
+                let rows = try FaceTemplateRow.fetchAll(db, sql: """
+                    SELECT * FROM face_templates WHERE key_id != ? AND (customer_id, model) > (?, ?)
+                    ORDER BY customer_id, model LIMIT ?
+                    """, arguments: [keyRing.current.id, after.0, after.1, batchSize])
+                for var row in rows {
+                    switch Self.open(keyRing, row.sealed, keyID: row.keyID, customerID: row.customerID, model: row.model) {
+                    case .success(let values):
+                        let box = try keyRing.seal(values, customerID: row.customerID, model: row.model)
+                        row.keyID = box.keyID
+                        row.sealed = box.sealed
+                        try row.update(db)
+                        resealed += 1
+                    case .failure(let reason):
+                        failures.append(UndecryptableTemplate(customerID: row.customerID, model: row.model, keyID: row.keyID, reason: reason.code))
+                    }
+                }
+                last = rows.last.map { ($0.customerID, $0.model) }
+                return .commit
+            }
+            return (resealed, last, failures)
+        }
+    }
+
+    /// Opens one row; the failure carries the stable code (`template_key_missing`, `template_corrupt`).
+    static func open(_ keyRing: TemplateKeyRing, _ sealed: Data, keyID: String, customerID: String, model: String) -> Result<[Float], FacePayError> {
+        do {
+            return .success(try keyRing.open(sealed, keyID: keyID, customerID: customerID, model: model))
+        } catch let error as FacePayError {
+            return .failure(error)
+        } catch {
+            return .failure(FacePayError(.internalFailure, code: "template_corrupt", detail: "template of \(customerID) does not open"))
         }
     }
 

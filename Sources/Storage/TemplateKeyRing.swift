@@ -60,23 +60,67 @@ public struct TemplateKeyRing: Sendable {
     }
 
     /// Loads the ring from the environment or the key file; in development mode (`createIfMissing`)
-    /// a missing file is created with one fresh key (mode 0600).
+    /// a missing file is created with one fresh key, mode 0600 from its first byte. A key that
+    /// cannot be written stops the caller (`template_key_unwritable`): a server that sealed
+    /// templates with a key it never persisted would lose them all at its next start.
     public static func load(path: String, environment: [String: String], createIfMissing: Bool, now: Date = Date()) throws -> TemplateKeyRing {
-        let filePath = environment["FACEPAY_TEMPLATE_KEY_FILE"] ?? path
+        try parse(readText(path: path, environment: environment, createIfMissing: createIfMissing, now: now),
+                  source: filePath(path: path, environment: environment))
+    }
+
+    /// The key file in force: FACEPAY_TEMPLATE_KEY_FILE, else `path`.
+    public static func filePath(path: String, environment: [String: String]) -> String {
+        environment["FACEPAY_TEMPLATE_KEY_FILE"] ?? path
+    }
+
+    /// The key file's text (created first if allowed and missing) followed by the environment's key.
+    static func readText(path: String, environment: [String: String], createIfMissing: Bool, now: Date) throws -> String {
+        let filePath = filePath(path: path, environment: environment)
         var text = ""
+        if !FileManager.default.fileExists(atPath: filePath) && createIfMissing && environment["FACEPAY_TEMPLATE_KEY"] == nil {
+            let fresh = "# FacePay template keys: '<key-id> <base64 32 bytes>' per line; the last one encrypts.\n" + newKeyLine(now: now) + "\n"
+            do {
+                try SecretFile.write(Data(fresh.utf8), to: filePath, existing: .keep)
+            } catch let error as FacePayError where error.code == "secret_file_exists" {
+                // Another process created it meanwhile: use its key, never overwrite it.
+            } catch let error as FacePayError {
+                throw FacePayError(.internalFailure, code: "template_key_unwritable",
+                                   detail: "cannot save the new template key: \(error.detail)")
+            }
+        }
         if FileManager.default.fileExists(atPath: filePath) {
             do { text = try String(contentsOfFile: filePath, encoding: .utf8) } catch {
                 throw FacePayError(.internalFailure, code: "template_key_unreadable", detail: "cannot read template keys at \(filePath)")
             }
-        } else if createIfMissing && environment["FACEPAY_TEMPLATE_KEY"] == nil {
-            text = "# FacePay template keys: '<key-id> <base64 32 bytes>' per line; the last one encrypts.\n" + newKeyLine(now: now) + "\n"
-            _ = FileManager.default.createFile(atPath: filePath, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         }
         if let fromEnvironment = environment["FACEPAY_TEMPLATE_KEY"] {
             text += "\n" + fromEnvironment
         }
-        return try parse(text, source: filePath)
+        return text
     }
+
+    /// Appends a new key to the key file at `path` (through a symlink, to the file it points to)
+    /// and returns the ring it now holds. The file is replaced whole — 0600, atomic rename (see
+    /// `SecretFile`) — so a running server re-reading it sees the old or the new version, never
+    /// half a line.
+    public static func appendNewKey(toFileAt path: String, now: Date = Date()) throws -> TemplateKeyRing {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let text: String
+        do { text = try String(contentsOfFile: target, encoding: .utf8) } catch {
+            throw FacePayError(.internalFailure, code: "template_key_unreadable", detail: "cannot read template keys at \(target)")
+        }
+        let newText = text + (text.hasSuffix("\n") || text.isEmpty ? "" : "\n") + newKeyLine(now: now) + "\n"
+        let ring = try parse(newText, source: path)
+        do {
+            try SecretFile.write(Data(newText.utf8), to: target, existing: .replace)
+        } catch let error as FacePayError {
+            throw FacePayError(.internalFailure, code: "template_key_unwritable", detail: "cannot save the new template key: \(error.detail)")
+        }
+        return ring
+    }
+
+    /// Whether the ring holds a key with this id.
+    public func hasKey(id: String) -> Bool { keys.contains { $0.id == id } }
 
     /// Seals a template: AES-256-GCM, a fresh 96-bit nonce, the row's identity as associated
     /// data so a sealed template cannot be moved to another customer or model.

@@ -29,10 +29,12 @@ enum DevelopmentPKI {
             authority = try CertificateAuthority.load(certificatePath: directory.caCertificatePath, keyPath: directory.caKeyPath)
         } else {
             authority = try CertificateAuthority.create(now: now)
-            try fileManager.createDirectory(at: directory.pkiDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try Data(authority.privateKeyPEM().utf8).write(to: URL(fileURLWithPath: directory.caKeyPath), options: .atomic)
-            try fileManager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.caKeyPath)
-            try Data(authority.certificatePEM().utf8).write(to: URL(fileURLWithPath: directory.caCertificatePath), options: .atomic)
+            // Key first, 0600 from its first byte; ca.pem (whose presence means "the CA exists")
+            // last. Any failure stops start-up naming the path: a CA whose key was not saved
+            // would sign certificates no later start could match.
+            try CertificateFiles.createDirectory(directory.pkiDirectory)
+            try SecretFile.write(Data(authority.privateKeyPEM().utf8), to: directory.caKeyPath, existing: .replace)
+            try CertificateFiles.writePublic(Data(authority.certificatePEM().utf8), to: URL(fileURLWithPath: directory.caCertificatePath))
             written.append("ca.pem")
         }
         if !fileManager.fileExists(atPath: directory.serverCertificatePath) {

@@ -5,7 +5,8 @@ import Storage
 
 /// `facepay keys rotate`: adds a new template key and re-seals every template under it, in small
 /// transactions, while the server keeps running (each row is readable under its recorded key id
-/// at every instant). `facepay keys status` lists which key ids rows still use.
+/// at every instant). `facepay keys status` lists which key ids rows still use, and names every
+/// row that no configured key opens.
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Template encryption keys: rotate, status.",
@@ -23,19 +24,16 @@ struct KeysCommand: ParsableCommand {
             let path = environment["FACEPAY_TEMPLATE_KEY_FILE"] ?? data.directory.templateKeyPath
             let database = try CommandErrors.run { try data.openDatabase() }
             let existing = try CommandErrors.run { try TemplateKeyRing.load(path: path, environment: environment, createIfMissing: true) }
-            let line = TemplateKeyRing.newKeyLine(now: Date())
-            let text = try String(contentsOfFile: path, encoding: .utf8)
-            let ring = try CommandErrors.run { try TemplateKeyRing.parse(text + (text.hasSuffix("\n") ? "" : "\n") + line + "\n", source: path) }
             // Write the key file first: a crash after this point leaves rows under the old key,
             // which the file still holds, so nothing becomes unreadable.
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(((text.hasSuffix("\n") ? "" : "\n") + line + "\n").utf8))
-            try handle.synchronize()
-            try handle.close()
-            let count = try CommandErrors.run { try database.resealTemplates(keyRing: ring) }
-            print("new key \(ring.current.id) (was \(existing.current.id)); re-sealed \(count) templates")
+            let ring = try CommandErrors.run { try TemplateKeyRing.appendNewKey(toFileAt: path) }
+            // Running servers stat the key file in the transaction that seals each enrolment, so
+            // from here on they seal with the new key; resealTemplates repeats its pass until one
+            // finds nothing left under an older key.
+            let result = try CommandErrors.run { try database.resealTemplates(keyRing: ring) }
+            print("new key \(ring.current.id) (was \(existing.current.id)); re-sealed \(result.resealed) templates")
             print("key ids in use: \(try database.templateKeyIDsInUse().joined(separator: ", "))")
+            Status.printUndecryptable(result.undecryptable)
         }
     }
 
@@ -51,6 +49,20 @@ struct KeysCommand: ParsableCommand {
             }
             print("current key: \(ring.current.id); keys configured: \(ring.keys.map(\.id).joined(separator: ", "))")
             print("key ids in use: \(try database.templateKeyIDsInUse().joined(separator: ", "))")
+            Self.printUndecryptable(try database.undecryptableTemplates(keyRing: ring))
+        }
+
+        /// One line per template that does not open (identifiers and reason, nothing biometric):
+        /// these customers are skipped by the server until their key is restored or they re-enrol.
+        static func printUndecryptable(_ failures: [UndecryptableTemplate]) {
+            guard !failures.isEmpty else {
+                print("undecryptable templates: none")
+                return
+            }
+            print("undecryptable templates: \(failures.count) (skipped by the server; restore the key or re-enrol the customer)")
+            for failure in failures {
+                print("  customer \(failure.customerID) model \(failure.model) key \(failure.keyID) reason \(failure.reason)")
+            }
         }
     }
 }

@@ -140,20 +140,28 @@ struct ServeCommand: AsyncParsableCommand {
 
             // Certificates first: a misconfigured listener is the likeliest production mistake.
             _ = try FacePayServer.tlsConfiguration(settings)
-            let keyRing: TemplateKeyRing
+            let keyRing: TemplateKeyRingSource
             do {
-                keyRing = try TemplateKeyRing.load(path: directory.templateKeyPath, environment: environment, createIfMissing: !isProduction)
+                keyRing = try TemplateKeyRingSource(path: directory.templateKeyPath, environment: environment,
+                                                    createIfMissing: !isProduction, logger: logger)
             } catch let error as FacePayError where error.code == "template_key_missing" {
                 throw FacePayError(.badRequest, code: "template_key_missing",
                                    detail: "no template encryption key: set FACEPAY_TEMPLATE_KEY ('<key-id> <base64 of 32 bytes>') or FACEPAY_TEMPLATE_KEY_FILE, or put a key file at \(directory.templateKeyPath)")
             }
             let galleries = Galleries()
             let progress = TerminalProgress(label: "loading templates")
-            let loaded = try galleries.load(from: database, keyRing: keyRing) { model, done, total in
+            let report = try galleries.load(from: database, keyRing: keyRing) { model, done, total in
                 progress.update("\(model)", done: done, total: total)
             }
             progress.finish()
-            logger.notice("gallery loaded", metadata: ["templates": "\(loaded)"])
+            // Identifiers and the reason only: the operator finds the row, nothing biometric is logged.
+            for skipped in report.undecryptable {
+                logger.error("template skipped: it does not decrypt; this customer cannot pay by face until the key is restored or they re-enrol", metadata: [
+                    "customer_id": .string(skipped.customerID), "model": .string(skipped.model),
+                    "key_id": .string(skipped.keyID), "reason": .string(skipped.reason),
+                ])
+            }
+            logger.notice("gallery loaded", metadata: ["templates": "\(report.loaded)", "undecryptable": "\(report.undecryptable.count)"])
             let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing,
                                            paymentsSettings: paymentsSettings, logger: logger)
             let group = ServiceGroup(configuration: .init(

@@ -37,7 +37,7 @@ struct TemplateTests {
         try database.pool.write { db in
             try AppDatabase.saveTemplate(db, values: values, customerID: "cus_aaaa", model: "sim-128", keyRing: ring, now: Date())
         }
-        let loaded = try database.loadTemplates(model: "sim-128", keyRing: ring)
+        let loaded = try database.loadTemplates(model: "sim-128", keyRing: ring).templates
         #expect(loaded.count == 1)
         #expect(loaded.first?.values == values)
         #expect(loaded.first?.phoneLast4 == "5678")
@@ -60,7 +60,41 @@ struct TemplateTests {
             try AppDatabase.saveTemplate(db, values: sampleValues(seed: 1), customerID: "cus_aaaa", model: "sim-128", keyRing: ring, now: Date())
             try db.execute(sql: "INSERT INTO face_templates SELECT 'cus_bbbb', model, key_id, sealed, created_at, last_used_at FROM face_templates WHERE customer_id = 'cus_aaaa'")
         }
-        #expect(throws: FacePayError.self) { _ = try database.loadTemplates(model: "sim-128", keyRing: ring) }
+        let load = try database.loadTemplates(model: "sim-128", keyRing: ring)
+        #expect(load.templates.map(\.customerID) == ["cus_aaaa"])
+        #expect(load.undecryptable == [UndecryptableTemplate(customerID: "cus_bbbb", model: "sim-128", keyID: ring.current.id, reason: "template_corrupt")])
+    }
+
+    @Test("rows that do not open (damaged, or under a removed key) are skipped and named; the others load, and rotation passes over them")
+    func undecryptableRowsSkipped() throws {
+        let (database, _) = try setUp()
+        let oldLine = TemplateKeyRing.newKeyLine(now: Date())
+        let ring = try TemplateKeyRing.parse(oldLine, source: "test")
+        for index in 0..<5 {
+            try addCustomer(database, "cus_d\(index)", phone: "+491510000000\(index)")
+            try database.pool.write { db in
+                try AppDatabase.saveTemplate(db, values: sampleValues(seed: UInt64(index)), customerID: "cus_d\(index)", model: "sim-128", keyRing: ring, now: Date())
+            }
+        }
+        try database.pool.write { db in
+            try db.execute(sql: "UPDATE face_templates SET sealed = zeroblob(length(sealed)) WHERE customer_id = 'cus_d1'")
+            try db.execute(sql: "UPDATE face_templates SET key_id = 'k-removed' WHERE customer_id = 'cus_d3'")
+        }
+        let expected = [
+            UndecryptableTemplate(customerID: "cus_d1", model: "sim-128", keyID: ring.current.id, reason: "template_corrupt"),
+            UndecryptableTemplate(customerID: "cus_d3", model: "sim-128", keyID: "k-removed", reason: "template_key_missing"),
+        ]
+        let load = try database.loadTemplates(model: "sim-128", keyRing: ring)
+        #expect(load.templates.map(\.customerID).sorted() == ["cus_d0", "cus_d2", "cus_d4"])
+        #expect(load.undecryptable.sorted { $0.customerID < $1.customerID } == expected)
+        #expect(try database.undecryptableTemplates(keyRing: ring) == expected)
+
+        // Rotation re-seals what opens, names what does not, and ends (batch of 1 to walk past them).
+        let newRing = try TemplateKeyRing.parse(oldLine + "\n" + TemplateKeyRing.newKeyLine(now: Date()), source: "test")
+        let result = try database.resealTemplates(keyRing: newRing, batchSize: 1)
+        #expect(result.resealed == 3)
+        #expect(result.undecryptable == expected)
+        #expect(try database.templateKeyIDsInUse() == ["k-removed", ring.current.id, newRing.current.id].sorted())
     }
 
     @Test("rotation re-seals every template under the new key; the old key is then unused")
@@ -76,10 +110,10 @@ struct TemplateTests {
             }
         }
         let newRing = try TemplateKeyRing.parse(oldLine + "\n" + TemplateKeyRing.newKeyLine(now: Date()), source: "test")
-        #expect(try database.resealTemplates(keyRing: newRing, batchSize: 3) == 7)
+        #expect(try database.resealTemplates(keyRing: newRing, batchSize: 3).resealed == 7)
         #expect(try database.templateKeyIDsInUse() == [newRing.current.id])
         let newOnly = try TemplateKeyRing(keys: [newRing.current])
-        #expect(try database.loadTemplates(model: "sim-128", keyRing: newOnly).count == 7)
+        #expect(try database.loadTemplates(model: "sim-128", keyRing: newOnly).templates.count == 7)
     }
 
     @Test("bad key files are refused with stable codes")
