@@ -37,7 +37,7 @@ public final class ServerMetrics: Sendable {
 
     /// Sets a named level (e.g. templates skipped at start-up), for operations dashboards.
     public func set(_ name: String, help: String, to value: Int) {
-        registry.makeGauge(name: name, labels: [], help: help).set(to: Double(value))
+        registry.makeGauge(descriptor: .init(metricName: name, unitName: "", helpText: help), labels: []).set(to: Double(value))
     }
 
     public func exposition() -> String { registry.emitToString() }

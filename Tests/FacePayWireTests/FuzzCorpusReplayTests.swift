@@ -37,7 +37,7 @@ struct FuzzCorpusReplayTests {
         } catch let error as FacePayError {
             #expect(error.kind == .badRequest && oracle == nil, "\(name): \(error)")
         } catch {
-            Issue.record("\(name): \(type(of: error)) is not a FacePayError")
+            Issue.record("\(name): \(Swift.type(of: error)) is not a FacePayError")
         }
         return nil
     }

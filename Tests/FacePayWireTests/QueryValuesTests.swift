@@ -8,8 +8,17 @@ import Testing
 struct QueryValuesTests {
     let values = QueryValues(limits: Limits())
 
-    func refusal(_ body: () throws(FacePayError) -> Void) -> FacePayError? {
-        do throws(FacePayError) { try body(); return nil } catch { return error }
+    /// The FacePayError `body` throws (nil when it throws nothing; any other error fails the test).
+    func refusal(_ body: () throws -> Void) -> FacePayError? {
+        do {
+            try body()
+            return nil
+        } catch let error as FacePayError {
+            return error
+        } catch {
+            Issue.record("not a FacePayError: \(error)")
+            return nil
+        }
     }
 
     @Test("absent or empty values are nil (or the default page size)")

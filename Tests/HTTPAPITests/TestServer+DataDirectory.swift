@@ -50,7 +50,7 @@ struct PersistentDataDirectory {
             tasks.addTask { try await group.run() }
             var failure: (any Error)?
             do {
-                let ports = try await server.boundPorts.waitUntilBound()
+                let ports = try await server.boundPorts.waitUntilBound(timeout: .seconds(300))  // a safety net; see TestServer.with
                 try await body(TestServer(directory: root, database: database, authority: authority,
                                           apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
                                           payments: server.payments, clock: clock, clients: registry), report, keyRing)
