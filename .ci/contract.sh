@@ -4,8 +4,8 @@
 # that role's client certificate, over the operations that role may call (the document tags each
 # operation with its roles; `device` is every role): a wrong role only ever gets 403, which the
 # Swift tests cover, and would spend the time budget on nothing. Checks: no 5xx, every status
-# documented for its operation, every content type and every JSON body as documented. Any
-# failure exits non-zero.
+# documented for its operation, every content type and every JSON body as documented, and no
+# required header the server does without. Any failure exits non-zero.
 #
 # Needs the debug binary (`swift build` or `swift build --build-tests` first). Knobs, all
 # optional: CONTRACT_BINARY (default .build/debug/facepay), CONTRACT_VENV (default
@@ -26,7 +26,9 @@ max_examples=${CONTRACT_MAX_EXAMPLES:-40}
 seconds_per_role=${CONTRACT_SECONDS_PER_ROLE:-90}
 seed=${CONTRACT_SEED:-$((RANDOM * 32768 + RANDOM))}
 roles=${CONTRACT_ROLES:-terminal kiosk auditor}
-checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+# missing_required_header (coverage phase): a request without a header the document requires must
+# be refused (4xx other than 429), so the document cannot require what the server does not.
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,missing_required_header
 
 if [ ! -x "$binary" ]; then
     echo "contract: $binary not found; build it first (swift build --product facepay)" >&2
@@ -88,6 +90,11 @@ fi
 base_url=https://127.0.0.1:$port
 pki=$work/data/pki
 echo "contract: server on $base_url, seed $seed, at most $max_examples examples per operation, ${seconds_per_role}s per role"
+
+# Real data first (the development kiosk and terminal): enrolled customers, approved and
+# declined payments, deposits, audit events. Otherwise the auditor's reads only ever answer
+# empty pages, and their response schemas are checked against nothing.
+"$binary" simulate --url "$base_url" --data-dir "$work/data" --customers 5 --payments 30 --seed "$seed" >"$work/simulate.out"
 
 failed=()
 run_number=0
