@@ -35,8 +35,9 @@ if [ ! -x "$binary" ]; then
     exit 2
 fi
 
-# The virtual environment is kept between runs (it is under a .build-* folder, ignored by git);
-# a different pinned version reinstalls.
+# The virtual environment is kept between runs (it is under a .build-* folder, ignored by git),
+# and so is schemathesis' example database beside it (inputs that failed are tried first next
+# time); a different pinned version reinstalls.
 if [ "$("$venv/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}')" != "$schemathesis_version" ]; then
     rm -rf "$venv"
     # Debian's own python3 when present: python3-venv is installed for it (.ci/run).
@@ -125,6 +126,7 @@ for role in $roles; do
         --phases examples,coverage,fuzzing \
         --max-examples "$max_examples" --max-time "$seconds_per_role" --seed "$seed" \
         --workers 1 --request-timeout 20 \
+        --generation-database "$(dirname "$venv")/examples" \
         --report junit --report-junit-path "$report_dir/$role.xml"; then
         failed+=("$role")
     fi
