@@ -99,15 +99,22 @@ public struct PaymentsService: Sendable {
         case notLive(failedChecks: [LivenessCheckName], lockoutEngaged: Bool)
     }
 
-    /// Lockout, model, then the liveness policy over the exact body bytes and signature.
+    /// Model, lockout, then the liveness policy over the exact body bytes and signature. A
+    /// malformed request (400 `unknown_model`, `invalid_embedding`) is reported as such even to a
+    /// locked device: the lockout's 429 is for biometric work, which a request the server cannot
+    /// read never reaches. (The policy validates the embeddings again on the honest path; only a
+    /// locked device pays for the early look.)
     func checkFace(_ evidence: FaceEvidence, caller: Caller) async throws -> FaceCheck {
         let device = caller.device
+        let profile = try galleries.models.requireProfile(id: evidence.model)
         if let until = lockout.lockedUntil(deviceID: device.id) {
+            if evidence.frames.count <= settings.liveness.framesMax {
+                _ = try evidence.validatedEmbeddings(dimension: profile.dimension)
+            }
             throw FacePayError(.tooManyRequests, code: "device_locked",
                                detail: "too many liveness failures; biometric calls are refused until \(until.rfc3339)",
                                retryAfterSeconds: max(1, Int(until.timeIntervalSince(clock.now()).rounded(.up))))
         }
-        let profile = try galleries.models.requireProfile(id: evidence.model)
         let publicKey = try device.signingPublicKey.map { try DevicePublicKey(rawRepresentation: $0) }
         let verdict = try await liveness.evaluate(LivenessSubmission(
             evidence: evidence, embeddingDimension: profile.dimension, deviceID: device.id,

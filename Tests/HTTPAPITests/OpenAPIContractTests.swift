@@ -386,6 +386,51 @@ struct OpenAPIContractTests {
         }
     }
 
+    /// Found by schemathesis (`missing_required_header`): the document required `Idempotency-Key`
+    /// on challenges and verifications, which take none (docs/ARCHITECTURE.md): 201 without it,
+    /// or 429 from a locked device. Now every header the document requires is one the
+    /// server will not go without (400 `invalid_idempotency_key` before anything else is looked
+    /// at, from a locked-out device too), and an operation that requires none never asks for one.
+    @Test("a header is required by the document exactly where the server requires it, lockout or not")
+    func requiredHeadersAreTheServers() async throws {
+        try await TestServer.with { server in
+            let document = try OpenAPIDocument.load()
+            let (terminal, _, kiosk, auditor) = try server.cast()
+            var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
+            try await shoppers.lockOut(terminal)
+            let clients = ["terminal": terminal, "kiosk": kiosk, "auditor": auditor]
+            let pathValues = ["payment_id": "pay_nothing", "customer_id": "cus_nothing", "account_id": "acc_nothing"]
+            var checked = 0
+            for (path, item) in document.root["paths"] as? [String: [String: Any]] ?? [:] {
+                for method in OpenAPIDocument.methods {
+                    guard let operation = item[method] as? [String: Any] else { continue }
+                    let label = "\(method.uppercased()) \(path)"
+                    let role = try #require((operation["x-facepay-roles"] as? [String])?.first, "\(label): no x-facepay-roles")
+                    let client = try #require(clients[role], "\(label): role \(role)")
+                    let required = (operation["parameters"] as? [[String: Any]] ?? []).map { document.resolve($0) }
+                        .filter { $0["in"] as? String == "header" && $0["required"] as? Bool == true }
+                        .compactMap { $0["name"] as? String }
+                    #expect(Set(required).isSubset(of: ["Idempotency-Key"]), "\(label): a new required header needs a case in this test")
+                    var concrete = path
+                    for (name, value) in pathValues { concrete = concrete.replacing("{\(name)}", with: value) }
+                    let body: Data? = method == "get" ? nil : Data("{}".utf8)
+                    let reply = try await client.send(HTTPMethod(rawValue: method.uppercased()), concrete, body: body)
+                    let code = (try? reply.json())?["code"] as? String
+                    if required.contains("Idempotency-Key") {
+                        #expect(reply.status == 400 && code == "invalid_idempotency_key",
+                                "\(label) without Idempotency-Key: \(reply.status) \(code ?? "-")")
+                        let documented = document.response(operation, status: reply.status).map { document.codeEnums($0) } ?? []
+                        #expect(!documented.isEmpty && documented.allSatisfy { $0.contains(code ?? "") }, "\(label): the 400 documents the code")
+                    } else {
+                        #expect(code != "invalid_idempotency_key", "\(label) asks for a key the document does not require")
+                    }
+                    checked += 1
+                }
+            }
+            #expect(checked == document.operations.count)
+        }
+    }
+
     /// Enrolment, deposits, payments (approved, declined, held, captured, voided, refunded),
     /// verification, erasure, lockout, every auditor read and the console; each success next
     /// to the errors a client can really provoke. Each `#expect` pins the status the step is
@@ -497,6 +542,14 @@ struct OpenAPIContractTests {
             #expect(try reply.json()["decline_code"] as? String == "liveness_failed")
         }
         try await log.send(lockedTerminal, .POST, "/v1/challenges", expect: 429)
+        // Locked, but a malformed request is still told what is wrong with it (400, documented
+        // codes); only well-formed biometric work gets the 429.
+        let lockedPhoto = AttackCaptureGenerator().printedPhoto(of: mallory, challengeID: "chl_x", encoding: .array, using: &shoppers.random).faceJSON()
+        let unknownModel = Array(String(decoding: lockedPhoto, as: UTF8.self).replacing(#""sim-128""#, with: #""no-such-model""#).utf8)
+        try await log.send(lockedTerminal, .POST, "/v1/verifications", body: Shoppers.body("", face: unknownModel), expect: 400)
+        try await log.send(lockedTerminal, .POST, "/v1/payments", body: json(badEmbedding), key: "lock-embedding", expect: 400)
+        try await log.send(lockedTerminal, .POST, "/v1/payments", body: json(badEmbedding), expect: 400)
+        try await log.send(lockedTerminal, .POST, "/v1/verifications", body: Shoppers.body("", face: lockedPhoto), expect: 429)
 
         // The auditor's reads, each with a bad query where it takes one.
         try await log.send(auditor, .GET, "/v1/ledger/transfers", expect: 200)

@@ -70,6 +70,19 @@ struct Shoppers {
         return (try #require(json["customer_id"] as? String), try #require(json["account_id"] as? String))
     }
 
+    /// Locks `terminal` out: five printed-photo payments, each a liveness failure.
+    mutating func lockOut(_ terminal: TestClient) async throws {
+        let mallory = person()
+        for attempt in 0..<5 {
+            let (id, _) = try await challenge(terminal)
+            let photo = AttackCaptureGenerator().printedPhoto(of: mallory, challengeID: id, encoding: .array, using: &random)
+            let reply = try await terminal.send(.POST, "/v1/payments", body: Self.body(#""amount":100,"currency":"EUR""#, face: photo.faceJSON()),
+                                                headers: [("Idempotency-Key", "lock-out-\(attempt)")])
+            try #require(try reply.json()["decline_code"] as? String == "liveness_failed")
+        }
+        try #require(try await terminal.send(.POST, "/v1/challenges").status == 429, "locked out")
+    }
+
     /// Pays with `person`'s face; returns the reply.
     mutating func pay(_ person: SyntheticPerson, terminal: TestClient, amount: Int, extra: String = "",
                       key: String = UUID().uuidString) async throws -> TestClient.Reply {
