@@ -74,7 +74,8 @@ for target in "${targets[@]}"; do
         done
     else
         summary+=("$(printf '%-18s %12s executions  ok' "$target" "$executions")")
-        grep -E '^#[0-9]+ +DONE' "$log" | tail -n 1 | sed 's/^/   /'
+        # libFuzzer separates the count from DONE with a tab; no match must not end the script.
+        grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 | sed 's/^/   /' || true
     fi
 done
 

@@ -172,12 +172,12 @@ public struct StrictJSONReader {
         guard position - start <= 64, !continuesNumber() else { return nil }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else { return nil }
-        // A number that underflows to zero (1e-400) is refused by JSONDecoder (subnormals it
-        // takes), and this path must never accept what it refuses: only a zero written as zero
-        // ("0", "-0.0", "0e5") is read here as zero.
+        // JSONDecoder refuses a number that underflows to zero (1e-400; subnormals it takes) and
+        // a zero with an exponent ("0e1", found by the strict-json fuzzer), and this path must
+        // never accept what it refuses: the only zeros read here are written without one
+        // ("0", "-0", "0.000").
         if value == 0 {
-            let mantissa = text.prefix { $0 != "e" && $0 != "E" }
-            guard mantissa.allSatisfy({ $0 == "0" || $0 == "-" || $0 == "." }) else { return nil }
+            guard text.allSatisfy({ $0 == "0" || $0 == "-" || $0 == "." }) else { return nil }
         }
         return value
     }

@@ -44,23 +44,10 @@ struct PersistentDataDirectory {
         let clock = ManualWallClock(Date())
         let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing,
                                        clock: clock, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger))
-        let registry = ClientRegistry()
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var failure: (any Error)?
-            do {
-                let ports = try await server.boundPorts.waitUntilBound(timeout: .seconds(300))  // a safety net; see TestServer.with
-                try await body(TestServer(directory: root, database: database, authority: authority,
-                                          apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
-                                          payments: server.payments, clock: clock, clients: registry), report, keyRing)
-            } catch {
-                failure = error
-            }
-            await shutdownClients(registry)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            if let failure { throw failure }
+        try await TestServer.run(server, logger: logger) { ports, registry in
+            try await body(TestServer(directory: root, database: database, authority: authority,
+                                      apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
+                                      payments: server.payments, clock: clock, clients: registry), report, keyRing)
         }
     }
 }

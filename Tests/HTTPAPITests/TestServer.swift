@@ -59,6 +59,18 @@ struct TestServer {
         let clock = ManualWallClock(Date())
         let server = try FacePayServer(settings: settings, database: database, galleries: Galleries(), keyRing: keyRing,
                                        paymentsSettings: paymentsSettings, clock: clock, logger: logger)
+        try await run(server, logger: logger) { ports, registry in
+            try await body(TestServer(directory: directory, database: database, authority: authority,
+                                      apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
+                                      payments: server.payments, clock: clock, clients: registry))
+        }
+    }
+
+    /// Runs `server`'s services, calls `body` once both listeners are bound, then shuts down
+    /// gracefully (client connections first: the server's graceful shutdown waits for open ones),
+    /// even when `body` fails.
+    static func run(_ server: FacePayServer, logger: Logger,
+                    _ body: (_ ports: (api: Int, ops: Int), _ clients: ClientRegistry) async throws -> Void) async throws {
         let group = ServiceGroup(configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger))
         let registry = ClientRegistry()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -68,14 +80,10 @@ struct TestServer {
                 // A safety net, not a speed check: the synchronous CPU-heavy suites (gallery,
                 // calibration) can hold both of Swift's cooperative threads of a 2-core machine
                 // for minutes while the rest of the suite waits for a turn.
-                let ports = try await server.boundPorts.waitUntilBound(timeout: .seconds(300))
-                try await body(TestServer(directory: directory, database: database, authority: authority,
-                                          apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
-                                          payments: server.payments, clock: clock, clients: registry))
+                try await body(try await server.boundPorts.waitUntilBound(timeout: .seconds(300)), registry)
             } catch {
                 failure = error
             }
-            // Close client connections first: the server's graceful shutdown waits for open ones.
             await shutdownClients(registry)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

@@ -32,9 +32,14 @@ func checkQuery(_ query: [String: String]) {
             }
         }
         // Refusals are 400s with the stable code (typed throws: nothing else can come out).
-        func expectBadRequest(_ body: () throws(FacePayError) -> Void) {
-            do throws(FacePayError) { try body() } catch {
+        // Untyped throws: Swift 6.3 does not infer a typed-throws closure from its body here.
+        func expectBadRequest(_ body: () throws -> Void) {
+            do {
+                try body()
+            } catch let error as FacePayError {
                 check(error.kind == .badRequest && error.code == "invalid_request", "refused with \(error)")
+            } catch {
+                check(false, "refused with an error that is not a FacePayError: \(error)")
             }
         }
         expectBadRequest { _ = try values.cursor(query) }
