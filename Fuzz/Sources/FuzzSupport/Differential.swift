@@ -28,30 +28,14 @@ public enum Differential {
             check(oracle != nil, "the fast path accepted a \(T.self) that JSONDecoder refuses")
             check(fast == oracle, "the fast path decoded a \(T.self) differently from JSONDecoder")
         }
-        let decoded: T?
-        do {
-            decoded = try WireBody.decode(T.self, from: bytes)
-        } catch {
-            expectRefusal(error, of: T.self, oracle: oracle)
-            decoded = nil
-        }
-        if let decoded { check(decoded == oracle, "WireBody.decode's \(T.self) is not JSONDecoder's") }
-        return decoded
+        return decodedAsTheOracle(oracle) { try WireBody.decode(T.self, from: bytes) }
     }
 
     /// A body without a fast path: `WireBody.decode` answers the oracle's value or a 400.
     @discardableResult
     public static func foundationBody<T: Decodable & Equatable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
         let oracle = foundation(T.self, bytes)
-        let decoded: T?
-        do {
-            decoded = try WireBody.decode(T.self, from: bytes)
-        } catch {
-            expectRefusal(error, of: T.self, oracle: oracle)
-            decoded = nil
-        }
-        if let decoded { check(decoded == oracle, "WireBody.decode's \(T.self) is not JSONDecoder's") }
-        return decoded
+        return decodedAsTheOracle(oracle) { try WireBody.decode(T.self, from: bytes) }
     }
 
     /// A refusal must be a 400 problem with a stable code, and only for what the oracle refuses.
@@ -62,5 +46,19 @@ public enum Differential {
         }
         check(error.kind == .badRequest && error.code == "invalid_request", "WireBody.decode(\(T.self)) refused with \(error)")
         check(oracle == nil, "WireBody.decode(\(T.self)) refused what JSONDecoder decodes: \(error)")
+    }
+
+    /// `decode` (one of `WireBody.decode`'s overloads, chosen by the caller) answers the oracle's
+    /// value or a 400 refusal.
+    private static func decodedAsTheOracle<T: Equatable>(_ oracle: T?, _ decode: () throws -> T) -> T? {
+        let decoded: T?
+        do {
+            decoded = try decode()
+        } catch {
+            expectRefusal(error, of: T.self, oracle: oracle)
+            decoded = nil
+        }
+        if let decoded { check(decoded == oracle, "WireBody.decode's \(T.self) is not JSONDecoder's") }
+        return decoded
     }
 }
