@@ -40,17 +40,7 @@ public enum SecretFile {
             unlink(temporary)   // after a rename or a link it only removes the temporary name
         }
         guard fchmod(descriptor, mode) == 0 else { throw failure(path, "cannot set mode 0600 on") }
-        try contents.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw failure(path, "cannot write")
-                }
-                offset += written
-            }
-        }
+        try writeAll(contents, to: descriptor, path: path)
         guard fsync(descriptor) == 0 else { throw failure(path, "cannot flush") }
         closed = true
         guard close(descriptor) == 0 else { throw failure(path, "cannot close") }
@@ -71,6 +61,32 @@ public enum SecretFile {
         if directoryDescriptor >= 0 {
             _ = fsync(directoryDescriptor)
             close(directoryDescriptor)
+        }
+    }
+
+    /// Appends `contents` to `path` (created with mode 0600 when missing) and fsyncs it before
+    /// returning: for append-only journals, whose every line must be durable once acknowledged.
+    /// A crash mid-append can leave a torn last line; readers skip it.
+    public static func append(_ contents: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard descriptor >= 0 else { throw failure(path, "cannot open") }
+        defer { close(descriptor) }
+        try writeAll(contents, to: descriptor, path: path)
+        guard fsync(descriptor) == 0 else { throw failure(path, "cannot flush") }
+    }
+
+    private static func writeAll(_ contents: Data, to descriptor: Int32, path: String) throws {
+        try contents.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = systemWrite(descriptor, base + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw failure(path, "cannot write")
+                }
+                offset += written
+            }
         }
     }
 

@@ -40,6 +40,12 @@ public struct FacePayServer: Sendable {
                 paymentsSettings: PaymentsSettings = PaymentsSettings(), clock: any WallClock = SystemWallClock(),
                 logger: Logger) throws {
         settings.limits.validate()
+        // Before anything can match: erasures made after the database's last state (a restored
+        // older backup) are applied again, and leave the index the caller loaded.
+        for customerID in try database.erasureJournal.reapply(to: database, now: clock.now()) {
+            galleries.removeEverywhere(customerID: customerID)
+            logger.notice("erasure re-applied from the journal", metadata: ["customer_id": .string(customerID)])
+        }
         let metrics = ServerMetrics()
         let inFlight = InFlightCounter(limit: settings.limits.inFlightRequestsMax)
         // Always exported (0 included) so an alert can watch it: customers whose template was

@@ -14,8 +14,10 @@ extension PaymentsService {
     /// initial deposit, the sealed template and the audit event. The template joins the index
     /// only after that transaction committed.
     public func enrol(_ caller: Caller) async throws -> UseCaseResponse {
-        let key = try idempotencyKey(caller)
-        if let stored = try storedResponse(caller, key: key) { return stored }
+        try await idempotently(caller, enrolOnce)
+    }
+
+    private func enrolOnce(_ caller: Caller, key: String) async throws -> UseCaseResponse {
         let request = try WireBody.decode(EnrolmentBody.self, from: caller.body)
         guard let consent = request.consent, consent.accepted else {
             throw FacePayError(.unprocessable, code: "consent_required", detail: "the customer must accept the consent text")
@@ -51,54 +53,61 @@ extension PaymentsService {
             }
             preconditionFailure("unreachable")
         }
-        let index = try galleries.index(for: profile.id)
-        let duplicate = galleries.search(index, probe, bucket: nil)
-        if case .accepted = OpenSetDecision.identify(candidates: duplicate.candidates, templatesSearched: duplicate.templatesSearched,
-                                                     profile: profile, policy: settings.matchPolicy) {
-            _ = try await writer.submit { db in
-                try AuditLog.append(db, actor: kioskID, action: "enrolment.duplicate_face", subject: kioskID,
-                                    detail: ["model": .string(profile.id)], now: now)
-            }
-            throw FacePayError(.conflict, code: "already_enrolled", detail: "this face is already enrolled")
-        }
-
-        let customerID = LedgerIdentifier.make(.customer, now: now)
-        let keyRing = keyRing
-        let template = probe.values
-        let modelID = profile.id
-        let response = try await commitIdempotently(caller, key: key) { db in
-            let account = try LedgerStore.createAccount(db, kind: .customerWallet, ownerID: customerID, currency: deposit.currency,
-                                                        actor: kioskID, now: now)
-            let customer = Customer(id: customerID, fullName: name, phoneE164: phone, accountID: account.id,
-                                    consentVersion: consentVersion, consentKioskID: kioskID, now: now)
-            try customer.insert(db)
-            // The ring is asked here, inside the transaction that stores the row, so a `keys rotate`
-            // that wrote the key file before this transaction began is always seen (see TemplateKeyRingSource).
-            try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: modelID,
-                                         keyRing: keyRing.sealingRing(), now: now)
-            try AuditLog.append(db, actor: kioskID, action: "customer.enrolled", subject: customerID, detail: [
-                "account_id": .string(account.id), "consent_version": .string(consentVersion), "model": .string(modelID),
-            ], now: now)
-            var balance: Int64 = 0
-            if deposit.amountMinor > 0 {
-                switch try LedgerStore.deposit(db, accountID: account.id, amount: deposit, deviceID: kioskID, actor: kioskID, now: now) {
-                case .accepted: balance = deposit.amountMinor
-                case .rejected(let code): throw Self.ledgerError(code)
+        // The duplicate search, the insert and the index update are one step: two kiosks enrolling
+        // the same face at once must not both pass the duplicate check (that person would then be
+        // ambiguous_match forever). Liveness above runs concurrently; only this part is serial.
+        return try await enrolmentGate.run {
+            let index = try galleries.index(for: profile.id)
+            let duplicate = galleries.search(index, probe, bucket: nil)
+            if case .accepted = OpenSetDecision.identify(candidates: duplicate.candidates, templatesSearched: duplicate.templatesSearched,
+                                                         profile: profile, policy: settings.matchPolicy) {
+                _ = try await writer.submit { db in
+                    try AuditLog.append(db, actor: kioskID, action: "enrolment.duplicate_face", subject: kioskID,
+                                        detail: ["model": .string(profile.id)], now: now)
                 }
+                throw FacePayError(.conflict, code: "already_enrolled", detail: "this face is already enrolled")
             }
-            return (201, try WireBody.encode(EnrolmentResponse(customerID: customerID, accountID: account.id,
-                                                               currency: deposit.currency.code, balance: balance)))
+
+            let customerID = LedgerIdentifier.make(.customer, now: now)
+            let keyRing = keyRing
+            let template = probe.values
+            let modelID = profile.id
+            let response = try await commitIdempotently(caller, key: key) { db in
+                let account = try LedgerStore.createAccount(db, kind: .customerWallet, ownerID: customerID, currency: deposit.currency,
+                                                            actor: kioskID, now: now)
+                let customer = Customer(id: customerID, fullName: name, phoneE164: phone, accountID: account.id,
+                                        consentVersion: consentVersion, consentKioskID: kioskID, now: now)
+                try customer.insert(db)
+                // The ring is asked here, inside the transaction that stores the row, so a `keys rotate`
+                // that wrote the key file before this transaction began is always seen (see TemplateKeyRingSource).
+                try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: modelID,
+                                             keyRing: keyRing.sealingRing(), now: now)
+                try AuditLog.append(db, actor: kioskID, action: "customer.enrolled", subject: customerID, detail: [
+                    "account_id": .string(account.id), "consent_version": .string(consentVersion), "model": .string(modelID),
+                ], now: now)
+                var balance: Int64 = 0
+                if deposit.amountMinor > 0 {
+                    switch try LedgerStore.deposit(db, accountID: account.id, amount: deposit, deviceID: kioskID, actor: kioskID, now: now) {
+                    case .accepted: balance = deposit.amountMinor
+                    case .rejected(let code): throw Self.ledgerError(code)
+                    }
+                }
+                return (201, try WireBody.encode(EnrolmentResponse(customerID: customerID, accountID: account.id,
+                                                                   currency: deposit.currency.code, balance: balance)))
+            }
+            if !response.replayed {
+                _ = index.add(subjectID: customerID, bucket: String(phone.suffix(4)), embedding: probe)
+            }
+            return response
         }
-        if !response.replayed {
-            _ = index.add(subjectID: customerID, bucket: String(phone.suffix(4)), embedding: probe)
-        }
-        return response
     }
 
     /// `POST /v1/customers/{id}/deposits` (kiosk): tops up the customer's wallet.
     public func deposit(customerID: String, caller: Caller) async throws -> UseCaseResponse {
-        let key = try idempotencyKey(caller)
-        if let stored = try storedResponse(caller, key: key) { return stored }
+        try await idempotently(caller) { caller, key in try await depositOnce(customerID: customerID, caller: caller, key: key) }
+    }
+
+    private func depositOnce(customerID: String, caller: Caller, key: String) async throws -> UseCaseResponse {
         let request = try WireBody.decode(MoneyBody.self, from: caller.body)
         guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
         let kioskID = caller.device.id

@@ -8,12 +8,30 @@ import Storage
 
 extension PaymentsService {
     /// `DELETE /v1/customers/{id}/biometrics` (kiosk), proven by a fresh live 1:1 capture of that
-    /// customer. Every template row of the customer is deleted with `secure_delete` on, the WAL is
-    /// checkpointed and truncated, and the customer leaves every in-memory index — at once. The
-    /// account and its money stay. Audited.
+    /// customer. Every template row of the customer is deleted with `secure_delete` on, the
+    /// customer leaves every in-memory index, the erasure is written to the erasure journal (so a
+    /// restored older backup re-applies it), and the WAL is checkpointed and truncated. The account
+    /// and its money stay. Audited.
+    ///
+    /// Atomic and retryable: nothing changes in memory before the deletion committed, so a failed
+    /// commit (queue full, busy, disk) leaves the customer searchable and their template stored,
+    /// and a retry with the same key runs again. The answer is 204 only once every step is done,
+    /// the WAL checkpoint included; a checkpoint that stays busy is 503 `erasure_incomplete`
+    /// (Retry-After), and a retry with the same key finishes the steps after the commit.
     public func eraseBiometrics(customerID: String, caller: Caller) async throws -> UseCaseResponse {
-        let key = try idempotencyKey(caller)
-        if let stored = try storedResponse(caller, key: key) { return stored }
+        let response = try await idempotently(caller) { caller, key in try await eraseOnce(customerID: customerID, caller: caller, key: key) }
+        // Also on a replayed 204: the retry of an erasure whose checkpoint stayed busy completes it.
+        galleries.removeEverywhere(customerID: customerID)
+        try database.erasureJournal.record(customerID: customerID, erasedAt: clock.now())
+        guard try await database.checkpointAndTruncateWALUntilComplete(attemptsMax: settings.erasureCheckpointAttemptsMax) else {
+            throw FacePayError(.unavailable, code: "erasure_incomplete",
+                               detail: "the template is deleted but its pages are not yet overwritten on disk; retry with the same Idempotency-Key",
+                               retryAfterSeconds: 1)
+        }
+        return response
+    }
+
+    private func eraseOnce(customerID: String, caller: Caller, key: String) async throws -> UseCaseResponse {
         let request = try WireBody.decode(ErasureBody.self, from: caller.body)
         guard let customer = try await database.pool.read({ db in try Customer.find(db, id: customerID) }) else {
             throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
@@ -40,9 +58,9 @@ extension PaymentsService {
                     throw FacePayError(.unprocessable, code: "no_match", detail: "the capture does not prove this customer")
                 }
             }
-            // Out of the index first: from here on no search can match this customer.
-            galleries.removeEverywhere(customerID: customerID)
-            let response = try await commitIdempotently(caller, key: key) { db in
+            // The index changes only after this commit (in `eraseBiometrics`): a failed commit
+            // leaves everything as it was.
+            return try await commitIdempotently(caller, key: key) { db in
                 let removed = try AppDatabase.deleteTemplates(db, customerID: customerID)
                 try db.execute(sql: "UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, ?) WHERE id = ?",
                                arguments: [now.rfc3339, customerID])
@@ -50,8 +68,6 @@ extension PaymentsService {
                                     detail: ["rows_deleted": .integer(Int64(removed))], now: now)
                 return (204, Data())
             }
-            try database.checkpointAndTruncateWAL()
-            return response
         }
     }
 }

@@ -13,8 +13,10 @@ extension PaymentsService {
     /// idempotency record in one SQLite transaction. Every decision, approved or declined, is an
     /// audit event; a decline is a 201 result, not an error.
     public func pay(_ caller: Caller) async throws -> UseCaseResponse {
-        let key = try idempotencyKey(caller)
-        if let stored = try storedResponse(caller, key: key) { return stored }
+        try await idempotently(caller, payOnce)
+    }
+
+    private func payOnce(_ caller: Caller, key: String) async throws -> UseCaseResponse {
         let request = try WireBody.decode(PaymentBody.self, from: caller.body)
         guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
         let captureMethod = try Self.captureMethod(request.captureMethod)
@@ -136,8 +138,11 @@ extension PaymentsService {
     /// Capture, void and refund: idempotent, and only on this merchant's payments.
     private func changePayment(paymentID: String, caller: Caller,
                                _ change: @escaping @Sendable (Database, Int64?, String, Date) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
-        let key = try idempotencyKey(caller)
-        if let stored = try storedResponse(caller, key: key) { return stored }
+        try await idempotently(caller) { caller, key in try await changeOnce(paymentID: paymentID, caller: caller, key: key, change) }
+    }
+
+    private func changeOnce(paymentID: String, caller: Caller, key: String,
+                            _ change: @escaping @Sendable (Database, Int64?, String, Date) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
         let amount = caller.body.isEmpty ? nil : try WireBody.decode(AmountBody.self, from: caller.body).amount
         if let amount, amount <= 0 { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
         _ = try visiblePayment(id: paymentID, caller: caller)

@@ -24,6 +24,9 @@ public struct PaymentsService: Sendable {
     let lockout: LockoutTracker
     let observer: PaymentsObserver
     let replayGuard: SQLiteReplayGuardStore
+    let inFlightKeys = InFlightIdempotencyKeys()
+    /// Enrolment's duplicate check and insert, one at a time (see `enrol`).
+    let enrolmentGate = AsyncSerialGate()
 
     public init(database: AppDatabase, writer: GroupCommitWriter, galleries: Galleries, settings: PaymentsSettings,
                 keyRing: TemplateKeyRingSource, clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
@@ -72,11 +75,25 @@ public struct PaymentsService: Sendable {
         RequestFingerprint(method: caller.method, path: caller.path, body: Data(caller.body))
     }
 
-    /// The stored answer to an earlier identical request, before any liveness work (which would
-    /// consume the challenge again); 409 when the key was used with a different request.
-    func storedResponse(_ caller: Caller, key: String) throws -> UseCaseResponse? {
-        try database.idempotentResponse(deviceID: caller.device.id, key: key, fingerprint: fingerprint(caller))
-            .map { UseCaseResponse(status: $0.status, body: $0.body, replayed: true) }
+    /// The frame of every state-changing use case: the key is validated and claimed for the
+    /// duration of the call (409 `idempotency_in_progress` while another request holds it, before
+    /// anything is read or consumed), then the stored answer to an earlier identical request is
+    /// returned before any liveness work (which would consume the challenge again; 409
+    /// `idempotency_conflict` when the key was used with a different request); only a new key
+    /// runs `work`.
+    func idempotently(_ caller: Caller, _ work: (Caller, String) async throws -> UseCaseResponse) async throws -> UseCaseResponse {
+        let key = try idempotencyKey(caller)
+        let deviceID = caller.device.id
+        guard inFlightKeys.claim(deviceID: deviceID, key: key) else {
+            throw FacePayError(.conflict, code: "idempotency_in_progress",
+                               detail: "a request with this Idempotency-Key is still being handled; retry to get its answer",
+                               retryAfterSeconds: 1)
+        }
+        defer { inFlightKeys.release(deviceID: deviceID, key: key) }
+        if let stored = try database.idempotentResponse(deviceID: deviceID, key: key, fingerprint: fingerprint(caller)) {
+            return UseCaseResponse(status: stored.status, body: stored.body, replayed: true)
+        }
+        return try await work(caller, key)
     }
 
     /// Runs `operation` through the group-commit writer inside the idempotency wrapper: the

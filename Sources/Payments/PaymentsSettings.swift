@@ -18,6 +18,9 @@ public struct PaymentsSettings: Sendable {
     public var referenceCharactersMax = 255
     /// The consent text versions a kiosk may present (empty: any non-empty version).
     public var acceptedConsentVersions: Set<String> = []
+    /// An erasure's WAL checkpoint is retried this many times, 100 ms apart, while readers keep it
+    /// busy; then the answer is 503 `erasure_incomplete` and a retry finishes it.
+    public var erasureCheckpointAttemptsMax = 50
 
     public init() {}
 }

@@ -15,7 +15,8 @@ extension AppDatabase {
     /// copy is the snapshot of one read transaction. Then opens the copy as a FacePay database
     /// (migrations checked, `synchronous=FULL`) and verifies it; a copy that fails SQLite's
     /// `integrity_check` throws, one with ledger problems is returned with them in `integrity`.
-    /// Refuses to overwrite an existing file.
+    /// Refuses to overwrite an existing file. Writes a copy of the erasure journal beside it
+    /// (`erasureJournalPath(ofBackup:)`).
     public func backup(to path: String, progress: (@Sendable (_ pagesDone: Int, _ pagesTotal: Int) -> Void)? = nil) throws -> BackupResult {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw FacePayError(.conflict, code: "backup_exists", detail: "\(path) already exists; choose a new file")
@@ -40,6 +41,14 @@ extension AppDatabase {
         }
         let integrity = try copy.verifyIntegrity()
         try copy.pool.close()
+        // The erasures made so far travel with the copy: restored where the live journal was lost,
+        // it still forgets everyone who asked (see ErasureJournal).
+        try erasureJournal.copy(to: Self.erasureJournalPath(ofBackup: path))
         return BackupResult(path: path, pageCount: pageCount, integrity: integrity)
+    }
+
+    /// Where `backup(to:)` puts the erasure journal's copy: `PATH.erasure-journal.log`.
+    public static func erasureJournalPath(ofBackup path: String) -> String {
+        path + "." + ErasureJournal.fileName
     }
 }

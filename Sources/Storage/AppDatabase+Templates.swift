@@ -52,11 +52,28 @@ extension AppDatabase {
     }
 
     /// Copies the WAL back into the database file and truncates it, so erased template pages no
-    /// longer linger in the WAL. Waits for readers (a TRUNCATE checkpoint); call outside a transaction.
-    public func checkpointAndTruncateWAL() throws {
+    /// longer linger in the WAL. Waits for readers (a TRUNCATE checkpoint, within the busy
+    /// timeout); call outside a transaction. Returns false when SQLite reports the checkpoint
+    /// could not complete (busy: a reader still holds an older snapshot): the erased rows may
+    /// then still be in the WAL or the database file, and the caller must try again.
+    @discardableResult
+    public func checkpointAndTruncateWAL() throws -> Bool {
         try pool.writeWithoutTransaction { db in
-            _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            // Columns: busy (1 when it could not complete), WAL frames, frames checkpointed.
+            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            return (row?[0] as Int?) == 0
         }
+    }
+
+    /// `checkpointAndTruncateWAL` until it completes, at most `attemptsMax` times, `pause` apart;
+    /// returns whether it did.
+    public func checkpointAndTruncateWALUntilComplete(attemptsMax: Int, pause: Duration = .milliseconds(100)) async throws -> Bool {
+        precondition(attemptsMax > 0)
+        for attempt in 1...attemptsMax {
+            if try checkpointAndTruncateWAL() { return true }
+            if attempt < attemptsMax { try await Task.sleep(for: pause) }
+        }
+        return false
     }
 
     /// Every template of a model, decrypted, for building the gallery index at start-up; rows that
