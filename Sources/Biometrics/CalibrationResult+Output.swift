@@ -31,7 +31,7 @@ extension CalibrationResult {
         lines.append("impostor pairs \(report.impostorPairs)   similarity mean \(format(impostorMean, 4)) sd \(format(impostorStandardDeviation, 4))")
         lines.append("equal error rate ≈ \(format(equalErrorRate * 100, 2)) %")
         lines.append("")
-        lines.append("   FMR      similarity ≥   FNMR      max templates at FPIR 1e-3")
+        lines.append("   FMR      similarity ≥   FNMR      max templates at target \(String(format: "%.0e", MatchPolicy.targetFPIRDefault))")
         for row in report.thresholds {
             let templates = Int((MatchPolicy.targetFPIRDefault / row.fmr).rounded(.down))
             lines.append(

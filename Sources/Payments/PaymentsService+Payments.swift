@@ -28,6 +28,13 @@ extension PaymentsService {
             throw FacePayError(.forbidden, code: "wrong_role", detail: "only a merchant's terminal can take payments")
         }
 
+        // Before liveness: a refused model is configuration, not an attempt, and uses no challenge.
+        if settings.paymentModelsRefused.contains(request.face.model) {
+            throw FacePayError(.unprocessable, code: "model_not_fit",
+                               detail: "model '\(request.face.model.prefix(64))' is not fit for payments at the configured match target")
+        }
+        let policy = settings.matchPolicy.forPayment(amountMinor: request.amount)
+
         let face = try await checkFace(request.face, caller: caller)
         let amount = Money(amountMinor: request.amount, currency: request.currency)
         let now = clock.now()
@@ -53,13 +60,13 @@ extension PaymentsService {
             let index = try galleries.index(for: profile.id)
             let search = galleries.search(index, probe, bucket: bucket)
             let decision = OpenSetDecision.identify(candidates: search.candidates, templatesSearched: search.templatesSearched,
-                                                    profile: profile, policy: settings.matchPolicy)
+                                                    profile: profile, policy: policy)
             let liveness = LivenessSummary(passed: true, failedChecks: nil)
             let modelID = profile.id
             guard case .accepted(let customerID, let score, let margin) = decision else {
                 let (code, bestScore) = Self.declineCode(decision)
                 let detail = Self.faceAuditDetail(failedChecks: nil, decision: code, score: bestScore, margin: nil,
-                                                  templatesSearched: search.templatesSearched, model: modelID)
+                                                  templatesSearched: search.templatesSearched, model: modelID, policy: policy)
                 return try await commitIdempotently(caller, key: key) { db in
                     let payment = try LedgerStore.recordDeclinedPayment(
                         db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: code,
@@ -68,7 +75,7 @@ extension PaymentsService {
                 }
             }
             let detail = Self.faceAuditDetail(failedChecks: nil, decision: "accepted", score: score, margin: margin,
-                                              templatesSearched: search.templatesSearched, model: modelID)
+                                              templatesSearched: search.templatesSearched, model: modelID, policy: policy)
             let match = MatchSummary(score: score, margin: margin)
             return try await commitIdempotently(caller, key: key) { db in
                 guard let customer = try Customer.find(db, id: customerID) else {

@@ -156,10 +156,12 @@ public struct PaymentsService: Sendable {
     }
 
     /// The non-biometric facts of a face decision for its audit event: liveness verdict, the
-    /// match decision with score and margin as fixed-point text, and the device.
+    /// match decision with score and margin as fixed-point text, the target applied, and the device.
     static func faceAuditDetail(failedChecks: [LivenessCheckName]?, decision: String?, score: Float?, margin: Float?,
-                                templatesSearched: Int?, model: String) -> [String: CanonicalJSON] {
+                                templatesSearched: Int?, model: String, policy: MatchPolicy? = nil) -> [String: CanonicalJSON] {
         var detail: [String: CanonicalJSON] = ["liveness_passed": .bool(failedChecks == nil), "model": .string(model)]
+        // The match target the decision applied (tiers make it depend on the amount), e.g. "2e-05".
+        if let policy { detail["match_target_fpir"] = .string(String(format: "%.0e", policy.targetFPIR)) }
         if let failedChecks { detail["liveness_failed_checks"] = .array(failedChecks.map { .string($0.rawValue) }) }
         if let decision { detail["match_decision"] = .string(decision) }
         if let score { detail["match_score"] = .string(String(format: "%.4f", score)) }

@@ -6,8 +6,12 @@ import Liveness
 /// The business settings of the use cases; every value has a product default and a flag/env
 /// override in `facepay serve`.
 public struct PaymentsSettings: Sendable {
-    /// Open-set decision: target false-positive identification rate and runner-up margin.
+    /// Open-set decision: target false-accept rate per attempt (with stricter tiers for larger
+    /// payments) and runner-up margin.
     public var matchPolicy = MatchPolicy()
+    /// Models that may not take payments (422 `model_not_fit`): in `--production`, every model
+    /// whose calibration is not fit at the target (`ModelFitness`) unless the operator accepted it.
+    public var paymentModelsRefused: Set<String> = []
     /// Liveness thresholds, challenge TTL, lockout, signature policy.
     public var liveness = LivenessSettings()
     /// Manual-capture holds lapse after this long (SPEC: 7 days).

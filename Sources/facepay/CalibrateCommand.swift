@@ -37,6 +37,21 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .long, help: "Model id named in the --swift output's documentation.")
     var profileID = "dlib-resnet-v1"
 
+    @Option(name: .long, help: "Match target (false-accept rate per attempt) the fitness verdict is for (default 2e-05, the server's).")
+    var targetFPIR: Double = MatchPolicy.targetFPIRDefault
+
+    @Option(name: .long, help: "Templates in a phone-hint bucket for the fitness verdict (default 10).")
+    var bucketSize: Int = ModelFitness.bucketSizeDefault
+
+    @Option(name: .long, help: "Largest false-reject rate a fit model may have at the target (default 0.05).")
+    var frrMax: Double = ModelFitness.frrMaxDefault
+
+    func validate() throws {
+        guard targetFPIR > 0, targetFPIR < 1 else { throw ValidationError("--target-fpir must be in (0, 1)") }
+        guard bucketSize >= 1, bucketSize <= 1_000_000_000 else { throw ValidationError("--bucket-size must be 1 or more") }
+        guard frrMax >= 0, frrMax <= 1 else { throw ValidationError("--frr-max must be in [0, 1]") }
+    }
+
     func run() throws {
         // Progress on a terminal only, on stderr, so --json and --swift output stay clean.
         let terminal = isatty(STDERR_FILENO) != 0
@@ -71,6 +86,14 @@ struct CalibrateCommand: ParsableCommand {
             print(result.report.jsonText())
         } else {
             print(result.readableTable(), terminator: "")
+            // The verdict an operator needs: can this model take payments at the target?
+            if !result.report.thresholds.isEmpty {
+                let table = CalibrationTable(report: result.report, method: "this file")
+                let fitness = ModelFitness(modelID: profileID, calibration: table, targetFPIR: targetFPIR,
+                                           bucketSize: bucketSize, frrMax: frrMax)
+                print("")
+                print("fitness: \(fitness.summary)")
+            }
         }
     }
 }

@@ -39,8 +39,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env FACEPAY_LOG_LEVEL; default info).")
     var logLevel: String?
 
-    @Option(help: "Target false-positive identification rate of 1:N decisions (env FACEPAY_TARGET_FPIR; default 0.001).")
+    @Option(help: "Match target: false-accept rate per attempt, over the gallery or the hint's bucket (env FACEPAY_TARGET_FPIR; default 2e-05 = 1/50,000).")
     var targetFPIR: Double?
+
+    @Option(help: "Stricter targets for larger payments, AMOUNT:TARGET[,…] with AMOUNT in minor units (env FACEPAY_MATCH_TIERS; default 5000:1e-06; 'none' for none).")
+    var matchTiers: String?
+
+    @Option(help: "In --production, let this model take payments although it is not fit at the match target (repeatable; env FACEPAY_ACCEPT_UNFIT_MODELS, comma-separated).")
+    var acceptUnfitModel: [String] = []
+
+    @Option(help: "Largest false-reject rate at the target of a model fit for payments (env FACEPAY_FITNESS_FRR_MAX; default 0.05).")
+    var fitnessFRRMax: Double?
+
+    @Option(help: "Customers per phone-hint bucket assumed by the fitness verdict (env FACEPAY_FITNESS_BUCKET_SIZE; default 10).")
+    var fitnessBucketSize: Int?
 
     @Option(help: "Minimum score gap to the best different customer (env FACEPAY_MATCH_MARGIN; default 0.05).")
     var matchMargin: Double?
@@ -105,7 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
             // Every setting is read before anything is opened or generated: a malformed one stops
             // start-up with nothing changed on disk.
             let limits = try limits(reader)
-            let paymentsSettings = try paymentsSettings(reader)
+            var paymentsSettings = try paymentsSettings(reader)
+            try assessModels(&paymentsSettings, production: isProduction, reader, logger: logger)
             let api = try address(listen, flag: "listen", variable: "FACEPAY_LISTEN", default: "127.0.0.1:8443", reader)
             let ops = try address(opsListen, flag: "ops-listen", variable: "FACEPAY_OPS_LISTEN", default: "127.0.0.1:9090", reader)
             let retention = try retentionSettings(reader)
@@ -235,6 +248,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try reader.number(targetFPIR, flag: "target-fpir", variable: "FACEPAY_TARGET_FPIR", in: 1e-12...0.5) {
             result.matchPolicy.targetFPIR = value
         }
+        if let tiers = try matchTiers(reader) { result.matchPolicy.tiers = tiers }
         if let value = try reader.number(matchMargin, flag: "match-margin", variable: "FACEPAY_MATCH_MARGIN", in: 0...0.99) {
             result.matchPolicy.margin = Float(value)
         }

@@ -54,7 +54,7 @@ struct LFWIdentificationTests {
         }
     }
 
-    @Test("at the default target no stranger is accepted, nobody as someone else; the phone hint raises genuine acceptance")
+    @Test("at the payment-grade default nobody is accepted as someone else; strangers who know a customer's last four are held to the calibrated rate")
     func openSetIdentification() throws {
         let data = Self.split(try TestSupport.loadLFW())
         let seed = TestSupport.seed("openSetIdentification")
@@ -68,70 +68,67 @@ struct LFWIdentificationTests {
             index.add(subjectID: identity, bucket: bucket, embedding: template)
         }
         print("LFW: \(data.enrolled.count) enrolled, \(data.genuine.count) genuine probes, \(data.strangers.count) stranger probes")
+        // Each stranger tries the buckets of this many customers whose last four they know.
+        let victimsPerStranger = 10
+        let victims = data.strangers.indices.map { _ in
+            (0..<victimsPerStranger).map { _ in data.enrolled[Int.random(in: 0..<data.enrolled.count, using: &random)].identity }
+        }
 
-        var genuineWithoutHint = Tally()
-        var genuineWithHint = Tally()
-        for (identity, probe) in data.genuine {
-            let whole = index.searchResult(probe)
-            genuineWithoutHint.count(
-                OpenSetDecision.identify(candidates: whole.candidates, templatesSearched: whole.templatesSearched, profile: profile),
-                truth: identity)
-            let hinted = index.searchResult(probe, bucket: bucketOf[identity])
-            genuineWithHint.count(
-                OpenSetDecision.identify(candidates: hinted.candidates, templatesSearched: hinted.templatesSearched, profile: profile),
-                truth: identity)
-        }
-        var strangersWithoutHint = Tally()
-        var strangersWithHint = Tally()
-        var strangersClaimingAVictim = Tally()
-        var strangerHintAttempts = 0
-        for probe in data.strangers {
-            let whole = index.searchResult(probe)
-            strangersWithoutHint.count(
-                OpenSetDecision.identify(candidates: whole.candidates, templatesSearched: whole.templatesSearched, profile: profile),
-                truth: nil)
-            // A stranger types their own phone's last four digits: a random bucket.
-            let own = index.searchResult(probe, bucket: String(format: "%04d", Int.random(in: 0..<10_000, using: &random)))
-            strangersWithHint.count(
-                OpenSetDecision.identify(candidates: own.candidates, templatesSearched: own.templatesSearched, profile: profile),
-                truth: nil)
-            if own.templatesSearched > 0 { strangerHintAttempts += 1 }
-            // An attacker who knows an enrolled customer's last four digits.
-            let victim = data.enrolled[Int.random(in: 0..<data.enrolled.count, using: &random)].identity
-            let targeted = index.searchResult(probe, bucket: bucketOf[victim])
-            strangersClaimingAVictim.count(
-                OpenSetDecision.identify(candidates: targeted.candidates, templatesSearched: targeted.templatesSearched, profile: profile),
-                truth: nil)
-        }
-        print("genuine, no hint:   \(genuineWithoutHint)")
-        print("genuine, with hint: \(genuineWithHint)")
-        print("strangers, no hint:          \(strangersWithoutHint)")
-        print("strangers, own last four:    \(strangersWithHint) (\(strangerHintAttempts) landed in an occupied bucket)")
-        print("strangers, a victim's four:  \(strangersClaimingAVictim) (target FPIR \(MatchPolicy.targetFPIRDefault) per attempt)")
+        for policy in [MatchPolicy(), MatchPolicy(targetFPIR: 1e-3)] {
+            let decide = { (search: GallerySearchResult) in
+                OpenSetDecision.identify(candidates: search.candidates, templatesSearched: search.templatesSearched,
+                                         profile: profile, policy: policy)
+            }
+            var genuineWithoutHint = Tally()
+            var genuineWithHint = Tally()
+            for (identity, probe) in data.genuine {
+                genuineWithoutHint.count(decide(index.searchResult(probe)), truth: identity)
+                genuineWithHint.count(decide(index.searchResult(probe, bucket: bucketOf[identity])), truth: identity)
+            }
+            var strangersWithoutHint = Tally()
+            var strangersClaimingAVictim = Tally()
+            for (number, probe) in data.strangers.enumerated() {
+                strangersWithoutHint.count(decide(index.searchResult(probe)), truth: nil)
+                for victim in victims[number] {
+                    strangersClaimingAVictim.count(decide(index.searchResult(probe, bucket: bucketOf[victim])), truth: nil)
+                }
+            }
+            let target = String(format: "%.0e", policy.targetFPIR)
+            print("target \(target) genuine, no hint:   \(genuineWithoutHint)")
+            print("target \(target) genuine, with hint: \(genuineWithHint)")
+            print("target \(target) strangers, no hint:         \(strangersWithoutHint)")
+            print("target \(target) strangers, a victim's four: \(strangersClaimingAVictim)")
 
-        // The bar, at the default target: no stranger accepted without a hint, and nobody
-        // accepted as someone else. (Without a hint nothing here is random: exact, every time.)
-        #expect(strangersWithoutHint.wrongPerson == 0, "a stranger was accepted without a hint")
-        #expect(genuineWithoutHint.wrongPerson == 0, "a customer was accepted as someone else")
-        #expect(genuineWithHint.wrongPerson == 0, "a customer was accepted as someone else (hint)")
-        // With a hint the search covers one or two templates, so the threshold is the FMR-1e-3 row
-        // and a stranger who lands in an occupied bucket passes with probability ≈ 1e-3: bounded,
-        // not zero. Hold both hint scenarios to that rate (a Poisson bound that a correct
-        // calibration exceeds with probability < 1e-6).
-        for (tally, attempts) in [(strangersWithHint, strangerHintAttempts), (strangersClaimingAVictim, data.strangers.count)] {
-            let expected = Double(attempts) * MatchPolicy.targetFPIRDefault
-            #expect(Double(tally.wrongPerson) <= expected + 6 * expected.squareRoot() + 5, "\(tally) in \(attempts) attempts")
+            #expect(strangersWithoutHint.wrongPerson == 0, "a stranger was accepted without a hint")
+            #expect(genuineWithoutHint.wrongPerson == 0 && genuineWithHint.wrongPerson == 0, "a customer was accepted as someone else")
+            // A victim's bucket holds one template or a few, so each attempt is held to the target:
+            // at most `attempts × target` accepts expected (a Poisson bound that a correct calibration
+            // exceeds with probability < 1e-6).
+            let attempts = strangersClaimingAVictim.total
+            let expected = Double(attempts) * policy.targetFPIR
+            #expect(Double(strangersClaimingAVictim.wrongPerson) <= expected + 6 * expected.squareRoot() + 5,
+                    "\(strangersClaimingAVictim) in \(attempts) attempts at \(target)")
+            #expect(genuineWithHint.rate > genuineWithoutHint.rate)
+            if policy.targetFPIR == 1e-3 {
+                // The test has the power to see the rate it bounds: at 1e-3 the tens of accepts the
+                // calibration predicts do happen (so zero at the default is the target working).
+                #expect(strangersClaimingAVictim.wrongPerson >= 5, "\(strangersClaimingAVictim)")
+                #expect(genuineWithoutHint.hintRequired == 0, "\(data.enrolled.count) templates are within the calibration at 1e-3")
+                #expect(genuineWithHint.rate > 0.85)
+            } else {
+                // 2e-5 over 392 templates needs an FMR of 5e-8, below the table's 1e-6: ask for the hint.
+                #expect(genuineWithoutHint.hintRequired == genuineWithoutHint.total)
+                #expect(strangersClaimingAVictim.wrongPerson <= 5, "thousands of attempts, at most a handful charged")
+                #expect(genuineWithHint.rate > 0.4, "dlib keeps ≈ 1 - FNMR(2e-5) ≈ 59 % with the hint")
+            }
         }
-        #expect(genuineWithoutHint.hintRequired == 0, "\(data.enrolled.count) templates are within the calibration")
-        #expect(genuineWithHint.rate > genuineWithoutHint.rate)
-        #expect(genuineWithHint.rate > 0.85)
     }
 
     @Test("past the calibration's reach the decision asks for the hint instead of guessing")
     func hintRequiredPastCalibration() throws {
         let samples = try TestSupport.loadLFW()
         let index = GalleryIndex(profile: .dlibResNetV1)
-        // 1,001 templates: FPIR 1e-3 would need an FMR below the table's lowest row (1e-6).
+        // 1,001 templates: the default target would need an FMR far below the table's lowest row (1e-6).
         for (number, sample) in samples.prefix(1001).enumerated() {
             index.add(subjectID: "cus_\(number)", bucket: number == 0 ? "0000" : "1111", embedding: sample.embedding)
         }

@@ -54,12 +54,13 @@ struct OpenSetDecisionTests {
             candidates: Self.candidates(("a", 0.99), ("b", 0.1)), templatesSearched: 101, profile: Self.profile, policy: policy)
             == .hintRequired)
         #expect(OpenSetDecision.threshold(templatesSearched: 101, profile: Self.profile, policy: policy) == nil)
-        // dlib-resnet-v1 at the default target supports 1000 templates, not 1001.
-        #expect(OpenSetDecision.threshold(templatesSearched: 1000, profile: .dlibResNetV1) != nil)
+        // dlib-resnet-v1 at the default target (2e-5) supports 20 templates (the 1e-6 row), not 21.
+        #expect(OpenSetDecision.threshold(templatesSearched: 20, profile: .dlibResNetV1) != nil)
         #expect(OpenSetDecision.identify(
-            candidates: Self.candidates(("a", 0.999)), templatesSearched: 1001, profile: .dlibResNetV1) == .hintRequired)
-        // sim-128 supports a billion.
-        #expect(OpenSetDecision.threshold(templatesSearched: 1_000_000_000, profile: .sim128) != nil)
+            candidates: Self.candidates(("a", 0.999)), templatesSearched: 21, profile: .dlibResNetV1) == .hintRequired)
+        // sim-128 (rows to 1e-12) supports 20 million.
+        #expect(OpenSetDecision.threshold(templatesSearched: 20_000_000, profile: .sim128) != nil)
+        #expect(OpenSetDecision.threshold(templatesSearched: 20_000_001, profile: .sim128) == nil)
     }
 
     @Test("ambiguous when two distinct subjects are within the margin")
@@ -104,8 +105,36 @@ struct OpenSetDecisionTests {
             == .accepted(subjectID: "a", score: 0.51, margin: 0.51 - 0.50))
         #expect(OpenSetDecision.verify(subjectID: "a", score: 0.49, profile: Self.profile, policy: MatchPolicy(targetFPIR: 1e-2))
             == .noMatch(score: 0.49))
-        // The default target (1e-3) uses the 1e-3 row.
-        #expect(OpenSetDecision.verify(subjectID: "a", score: 0.59, profile: Self.profile) == .noMatch(score: 0.59))
-        #expect(MatchPolicy().targetFPIR == 1e-3 && MatchPolicy().margin == 0.05)
+        // The default target (2e-5, Android Class 3) is below this table's lowest row: no threshold.
+        #expect(OpenSetDecision.verify(subjectID: "a", score: 0.99, profile: Self.profile) == .hintRequired)
+        #expect(MatchPolicy().targetFPIR == 2e-5 && MatchPolicy().margin == 0.05)
+    }
+
+    @Test("a payment above a tier's amount uses the tier's stricter target; a tier never loosens the base")
+    func amountTiers() {
+        let policy = MatchPolicy(targetFPIR: 1e-2, tiers: [MatchTier(amountAboveMinor: 5_000, targetFPIR: 1e-3),
+                                                         MatchTier(amountAboveMinor: 100, targetFPIR: 0.1)])
+        #expect(policy.forPayment(amountMinor: 5_000).targetFPIR == 1e-2)
+        #expect(policy.forPayment(amountMinor: 5_001).targetFPIR == 1e-3)
+        #expect(OpenSetDecision.verify(subjectID: "a", score: 0.55, profile: Self.profile, policy: policy.forPayment(amountMinor: 4_000))
+            == .accepted(subjectID: "a", score: 0.55, margin: 0.55 - 0.50))
+        #expect(OpenSetDecision.verify(subjectID: "a", score: 0.55, profile: Self.profile, policy: policy.forPayment(amountMinor: 6_000))
+            == .noMatch(score: 0.55))
+        #expect(MatchPolicy().forPayment(amountMinor: 5_001).targetFPIR == 1e-6)
+    }
+
+    @Test("fitness: the FNMR of the rows the target needs, 1:1 and for a bucket, against the bound")
+    func fitness() {
+        let fit = ModelFitness(modelID: "test", calibration: Self.profile.calibration, targetFPIR: 1e-2, bucketSize: 10, frrMax: 0.05)
+        #expect(fit.frrOneToOne == 0.01 && fit.frrBucket == 0.05 && fit.isFit)
+        let strict = ModelFitness(modelID: "test", calibration: Self.profile.calibration, targetFPIR: 1e-3, bucketSize: 10, frrMax: 0.05)
+        #expect(strict.frrOneToOne == 0.05 && strict.frrBucket == 0.20 && !strict.isFit)
+        #expect(strict.summary.contains("NOT fit"))
+        let beyond = ModelFitness(modelID: "test", calibration: Self.profile.calibration, targetFPIR: 1e-5)
+        #expect(beyond.frrOneToOne == 1 && !beyond.isFit)
+        // The built-in models at the default target: the synthetic one is fit, dlib's is not.
+        #expect(ModelFitness(profile: .sim128, policy: MatchPolicy()).isFit)
+        let dlib = ModelFitness(profile: .dlibResNetV1, policy: MatchPolicy())
+        #expect(!dlib.isFit && dlib.frrOneToOne > 0.2)
     }
 }
