@@ -52,6 +52,7 @@ let package = Package(
                 .embedInCode("0004_liveness.sql"),
                 .embedInCode("0005_frame_sightings.sql"),
                 .embedInCode("0006_verified_state_and_retention.sql"),
+                .embedInCode("0007_attempt_failures.sql"),
             ],
             swiftSettings: strict),
         // The compact pass's inner loop, built for several instruction sets and picked at run time

@@ -9,5 +9,6 @@ public enum EmbeddedMigrations {
         ("0004_liveness.sql", PackageResources._004_liveness_sql),
         ("0005_frame_sightings.sql", PackageResources._005_frame_sightings_sql),
         ("0006_verified_state_and_retention.sql", PackageResources._006_verified_state_and_retention_sql),
+        ("0007_attempt_failures.sql", PackageResources._007_attempt_failures_sql),
     ]
 }

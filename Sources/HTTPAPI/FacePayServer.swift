@@ -56,11 +56,16 @@ public struct FacePayServer: Sendable {
                                        queueDepthMax: settings.limits.commitQueueMax, logger: logger)
         let observer = PaymentsObserver(
             livenessFailed: { _ in metrics.increment("facepay_liveness_failures", help: "Captures that failed liveness") },
-            lockoutEngaged: { _ in metrics.increment("facepay_device_lockouts", help: "Devices locked out after repeated liveness failures") })
+            lockoutEngaged: { _ in metrics.increment("facepay_device_lockouts", help: "Devices locked out after repeated liveness failures") },
+            budgetLocked: { budget in
+                metrics.increment("facepay_attempt_budget_locks", help: "Locks and step-ups engaged by the attempt budgets",
+                                  labels: [("budget", budget)])
+            })
         let payments = PaymentsService(database: database, writer: writer, galleries: galleries, settings: paymentsSettings,
                                        keyRing: keyRing, clock: clock, observer: observer)
         // Before the listener opens: the first capture must not wait for the replay guard to load.
         try payments.loadReplayGuard()
+        try payments.loadAttemptBudgets()
         let readiness = Readiness()
         let boundPorts = BoundPorts()
         let tls = try Self.tlsConfiguration(settings)

@@ -41,13 +41,13 @@ extension PaymentsService {
         let now = clock.now()
         let kioskID = caller.device.id
         guard case .live(let probe, let profile) = face else {
-            if case .notLive(let failed, let engaged) = face {
+            if case .notLive(let failed, let attempts) = face {
                 // Audit the failed attempt and the lockout, then answer 422 (nothing is stored as a result).
                 try await writer.submit { db in
                     try AuditLog.append(db, actor: kioskID, action: "enrolment.liveness_failed", subject: kioskID,
                                         detail: Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
                                                                      templatesSearched: nil, model: profile(of: request)), now: now)
-                    try Self.auditLockout(db, deviceID: kioskID, engaged: engaged, now: now)
+                    try attempts.persist(db, actor: kioskID, now: now)
                 }
                 throw LivenessFailure(failedChecks: failed.map(\.rawValue))
             }

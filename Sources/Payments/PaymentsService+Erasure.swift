@@ -40,12 +40,12 @@ extension PaymentsService {
         let kioskID = caller.device.id
         let now = clock.now()
         switch face {
-        case .notLive(let failed, let engaged):
+        case .notLive(let failed, let attempts):
             try await writer.submit { db in
                 try AuditLog.append(db, actor: kioskID, action: "erasure.liveness_failed", subject: customerID,
                                     detail: Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
                                                                  templatesSearched: nil, model: request.face.model), now: now)
-                try Self.auditLockout(db, deviceID: kioskID, engaged: engaged, now: now)
+                try attempts.persist(db, actor: kioskID, now: now)
             }
             throw LivenessFailure(failedChecks: failed.map(\.rawValue))
         case .live(let probe, let profile):

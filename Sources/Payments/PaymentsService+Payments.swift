@@ -44,7 +44,7 @@ extension PaymentsService {
         let paymentID = LedgerIdentifier.make(.payment, now: now)
 
         switch face {
-        case .notLive(let failed, let engaged):
+        case .notLive(let failed, let attempts):
             let liveness = LivenessSummary(passed: false, failedChecks: failed.map(\.rawValue))
             let detail = Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
                                               templatesSearched: nil, model: request.face.model)
@@ -52,30 +52,40 @@ extension PaymentsService {
                 let payment = try LedgerStore.recordDeclinedPayment(
                     db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: "liveness_failed",
                     merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail, now: now)
-                try Self.auditLockout(db, deviceID: deviceID, engaged: engaged, now: now)
+                try attempts.persist(db, actor: deviceID, now: now)
                 return (201, try WireBody.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
             }
 
         case .live(let probe, let profile):
             let index = try galleries.index(for: profile.id)
-            let search = galleries.search(index, probe, bucket: bucket)
-            let decision = OpenSetDecision.identify(candidates: search.candidates, templatesSearched: search.templatesSearched,
+            let searched: Int
+            let decision: MatchDecision
+            if let bucket, budgets.isSteppedUp(.hintBucket, bucket) {
+                // Too many failed matches aimed at this bucket lately: ask for more than the last four.
+                (searched, decision) = (0, .hintRequired)
+            } else {
+                let search = galleries.search(index, probe, bucket: bucket)
+                searched = search.templatesSearched
+                decision = OpenSetDecision.identify(candidates: search.candidates, templatesSearched: search.templatesSearched,
                                                     profile: profile, policy: policy)
+            }
+            let attempts = recordFailedMatch(decision, deviceID: deviceID, bucket: bucket, customerID: nil)
             let liveness = LivenessSummary(passed: true, failedChecks: nil)
             let modelID = profile.id
             guard case .accepted(let customerID, let score, let margin) = decision else {
                 let (code, bestScore) = Self.declineCode(decision)
                 let detail = Self.faceAuditDetail(failedChecks: nil, decision: code, score: bestScore, margin: nil,
-                                                  templatesSearched: search.templatesSearched, model: modelID, policy: policy)
+                                                  templatesSearched: searched, model: modelID, policy: policy)
                 return try await commitIdempotently(caller, key: key) { db in
                     let payment = try LedgerStore.recordDeclinedPayment(
                         db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: code,
                         merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail, now: now)
+                    try attempts.persist(db, actor: deviceID, now: now)
                     return (201, try WireBody.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
                 }
             }
             let detail = Self.faceAuditDetail(failedChecks: nil, decision: "accepted", score: score, margin: margin,
-                                              templatesSearched: search.templatesSearched, model: modelID, policy: policy)
+                                              templatesSearched: searched, model: modelID, policy: policy)
             let match = MatchSummary(score: score, margin: margin)
             return try await commitIdempotently(caller, key: key) { db in
                 guard let customer = try Customer.find(db, id: customerID) else {

@@ -23,12 +23,12 @@ extension PaymentsService {
         let now = clock.now()
         let response: VerificationResponse
         let detail: [String: CanonicalJSON]
-        var lockoutEngaged = false
+        var attempts = AttemptOutcome.none
         var matchedCustomer: String?
         var matchedModel = request.face.model
         switch face {
-        case .notLive(let failed, let engaged):
-            lockoutEngaged = engaged
+        case .notLive(let failed, let outcome):
+            attempts = outcome
             response = VerificationResponse(verified: false, failureCode: "liveness_failed", customer: nil, match: nil,
                                             liveness: LivenessSummary(passed: false, failedChecks: failed.map(\.rawValue)))
             detail = Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil, templatesSearched: nil,
@@ -38,7 +38,14 @@ extension PaymentsService {
             let index = try galleries.index(for: profile.id)
             let decision: MatchDecision
             let searched: Int
-            if let customerID = request.customerID {
+            if let customerID = request.customerID, budgets.isSteppedUp(.customer, customerID) {
+                // Too many failed 1:1 matches claiming this customer lately: another factor first.
+                decision = .hintRequired
+                searched = 0
+            } else if let bucket, budgets.isSteppedUp(.hintBucket, bucket) {
+                decision = .hintRequired
+                searched = 0
+            } else if let customerID = request.customerID {
                 let score = index.score(probe, subjectID: customerID)
                 decision = score.map { OpenSetDecision.verify(subjectID: customerID, score: $0, profile: profile, policy: settings.matchPolicy) } ?? .noMatch(score: nil)
                 searched = 1
@@ -48,6 +55,7 @@ extension PaymentsService {
                                                     profile: profile, policy: settings.matchPolicy)
                 searched = search.templatesSearched
             }
+            attempts = recordFailedMatch(decision, deviceID: deviceID, bucket: bucket, customerID: request.customerID)
             let liveness = LivenessSummary(passed: true, failedChecks: nil)
             if case .accepted(let customerID, let score, let margin) = decision,
                let customer = try await database.pool.read({ db in try Customer.find(db, id: customerID) }) {
@@ -66,13 +74,13 @@ extension PaymentsService {
         }
         let body = try WireBody.encode(response)
         let subject = request.customerID ?? matchedCustomer ?? deviceID
-        let engaged = lockoutEngaged
+        let outcome = attempts
         let model = matchedModel
         let customerToTouch = matchedCustomer
         try await writer.submit { db in
             try AuditLog.append(db, actor: deviceID, action: response.verified ? "verification.accepted" : "verification.declined",
                                 subject: subject, detail: detail, now: now)
-            try Self.auditLockout(db, deviceID: deviceID, engaged: engaged, now: now)
+            try outcome.persist(db, actor: deviceID, now: now)
             if let customerToTouch { try AppDatabase.touchTemplate(db, customerID: customerToTouch, model: model, now: now) }
         }
         return UseCaseResponse(status: 200, body: body)

@@ -21,7 +21,9 @@ public struct PaymentsService: Sendable {
     public let clock: any WallClock
     let liveness: LivenessPolicy
     let challenges: ChallengeIssuer
-    let lockout: LockoutTracker
+    /// The liveness lockout and the attempt budgets (failed matches per device, per hint bucket,
+    /// per customer), persisted and reloaded at start-up.
+    let budgets: AttemptBudgets
     let observer: PaymentsObserver
     let replayGuard: SQLiteReplayGuardStore
     let inFlightKeys = InFlightIdempotencyKeys()
@@ -43,7 +45,7 @@ public struct PaymentsService: Sendable {
         self.replayGuard = replayGuard
         liveness = LivenessPolicy(settings: settings.liveness, challengeStore: challengeStore, replayGuard: replayGuard, clock: clock)
         challenges = ChallengeIssuer(settings: settings.liveness, store: challengeStore, clock: clock)
-        lockout = LockoutTracker(settings: settings.liveness, clock: clock)
+        budgets = AttemptBudgets(liveness: settings.liveness, budgets: settings.attemptBudgets, clock: clock)
     }
 
     /// A service over a key ring that never changes (tests, keys from the environment only).
@@ -57,6 +59,12 @@ public struct PaymentsService: Sendable {
     /// capture does it): the server calls this at start-up.
     public func loadReplayGuard() throws {
         try replayGuard.loadIfNeeded(now: clock.now())
+    }
+
+    /// Replays the persisted failed attempts into the lockout and the budgets: the server calls
+    /// this at start-up, so a restart lifts no lock and forgets no failure.
+    public func loadAttemptBudgets() throws {
+        try budgets.load(from: database)
     }
 
     // MARK: - Shared steps
@@ -113,7 +121,7 @@ public struct PaymentsService: Sendable {
     enum FaceCheck: Sendable {
         case live(probe: Embedding, profile: ModelProfile)
         /// Not live: the failed checks, and whether this failure locked the device out.
-        case notLive(failedChecks: [LivenessCheckName], lockoutEngaged: Bool)
+        case notLive(failedChecks: [LivenessCheckName], attempts: AttemptOutcome)
     }
 
     /// Model, lockout, then the liveness policy over the exact body bytes and signature. A
@@ -124,13 +132,11 @@ public struct PaymentsService: Sendable {
     func checkFace(_ evidence: FaceEvidence, caller: Caller) async throws -> FaceCheck {
         let device = caller.device
         let profile = try galleries.models.requireProfile(id: evidence.model)
-        if let until = lockout.lockedUntil(deviceID: device.id) {
+        if budgets.deviceLockedUntil(device.id) != nil {
             if evidence.frames.count <= settings.liveness.framesMax {
                 _ = try evidence.validatedEmbeddings(dimension: profile.dimension)
             }
-            throw FacePayError(.tooManyRequests, code: "device_locked",
-                               detail: "too many liveness failures; biometric calls are refused until \(until.rfc3339)",
-                               retryAfterSeconds: max(1, Int(until.timeIntervalSince(clock.now()).rounded(.up))))
+            try refuseIfLocked(device.id)
         }
         let publicKey = try device.signingPublicKey.map { try DevicePublicKey(rawRepresentation: $0) }
         let verdict = try await liveness.evaluate(LivenessSubmission(
@@ -141,18 +147,43 @@ public struct PaymentsService: Sendable {
         case .live(let capture):
             return .live(probe: capture.probe, profile: profile)
         case .notLive(let failed):
-            let engaged = lockout.recordFailure(deviceID: device.id)
             observer.livenessFailed(device.id)
-            if engaged { observer.lockoutEngaged(device.id) }
-            return .notLive(failedChecks: failed, lockoutEngaged: engaged)
+            return .notLive(failedChecks: failed, attempts: recordFailedAttempt([(.liveness, device.id)]))
         }
     }
 
-    /// Audits a lockout in the caller's transaction (the failure that engaged it is audited too).
-    static func auditLockout(_ db: Database, deviceID: String, engaged: Bool, now: Date) throws {
-        guard engaged else { return }
-        try AuditLog.append(db, actor: deviceID, action: "device.locked", subject: deviceID,
-                            detail: ["reason": .string("liveness_failures")], now: now)
+    /// 429 `device_locked` while the device's liveness lockout or match budget holds.
+    func refuseIfLocked(_ deviceID: String) throws {
+        guard let (until, reason) = budgets.deviceLockedUntil(deviceID) else { return }
+        let why = reason == .liveness ? "too many liveness failures" : "too many failed matches"
+        throw FacePayError(.tooManyRequests, code: "device_locked",
+                           detail: "\(why); biometric calls are refused until \(until.rfc3339)",
+                           retryAfterSeconds: max(1, Int(until.timeIntervalSince(clock.now()).rounded(.up))))
+    }
+
+    /// Counts a failed attempt against `failures`' budgets and reports each lock it engaged to the
+    /// metrics; the caller persists the outcome in the decision's transaction.
+    func recordFailedAttempt(_ failures: [(AttemptBudgets.Budget, String)]) -> AttemptOutcome {
+        let outcome = budgets.record(failures)
+        for lock in outcome.engaged {
+            if lock.budget == AttemptBudgets.Budget.liveness.rawValue { observer.lockoutEngaged(lock.subject) }
+            observer.budgetLocked(lock.budget)
+        }
+        return outcome
+    }
+
+    /// The failed-match budgets a no_match or ambiguous_match counts against: the device, and the
+    /// bucket or customer the attempt aimed at. Other decisions count nothing.
+    func recordFailedMatch(_ decision: MatchDecision, deviceID: String, bucket: String?, customerID: String?) -> AttemptOutcome {
+        switch decision {
+        case .noMatch, .ambiguous:
+            var failures: [(AttemptBudgets.Budget, String)] = [(.deviceMatch, deviceID)]
+            if let bucket { failures.append((.hintBucket, bucket)) }
+            if let customerID { failures.append((.customer, customerID)) }
+            return recordFailedAttempt(failures)
+        case .accepted, .hintRequired:
+            return .none
+        }
     }
 
     /// The non-biometric facts of a face decision for its audit event: liveness verdict, the
@@ -180,10 +211,14 @@ public struct PaymentsService: Sendable {
 public struct PaymentsObserver: Sendable {
     public var livenessFailed: @Sendable (String) -> Void
     public var lockoutEngaged: @Sendable (String) -> Void
+    /// A lock or step-up engaged, by budget name (`liveness`, `device_match`, `hint_bucket`, `customer`).
+    public var budgetLocked: @Sendable (String) -> Void
 
     public init(livenessFailed: @escaping @Sendable (String) -> Void = { _ in },
-                lockoutEngaged: @escaping @Sendable (String) -> Void = { _ in }) {
+                lockoutEngaged: @escaping @Sendable (String) -> Void = { _ in },
+                budgetLocked: @escaping @Sendable (String) -> Void = { _ in }) {
         self.livenessFailed = livenessFailed
         self.lockoutEngaged = lockoutEngaged
+        self.budgetLocked = budgetLocked
     }
 }

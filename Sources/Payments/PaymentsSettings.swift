@@ -14,6 +14,8 @@ public struct PaymentsSettings: Sendable {
     public var paymentModelsRefused: Set<String> = []
     /// Liveness thresholds, challenge TTL, lockout, signature policy.
     public var liveness = LivenessSettings()
+    /// Failed matches per device, per hint bucket and per customer (see `AttemptBudgetSettings`).
+    public var attemptBudgets = AttemptBudgetSettings()
     /// Manual-capture holds lapse after this long (SPEC: 7 days).
     public var holdDurationSeconds: TimeInterval = 7 * 86_400
     /// Templates not used by a payment or verification for this long are purged (SPEC: 3 years).

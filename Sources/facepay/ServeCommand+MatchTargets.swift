@@ -52,4 +52,35 @@ extension ServeCommand {
             }
         }
     }
+
+    /// The attempt budgets from flags, then FACEPAY_* variables, then `AttemptBudgetSettings`' defaults.
+    func attemptBudgets(_ reader: SettingsReader) throws -> AttemptBudgetSettings {
+        var result = AttemptBudgetSettings()
+        let day = 86_400.0
+        if let value = try reader.number(deviceMatchFailuresMax, flag: "device-match-failures-max",
+                                         variable: "FACEPAY_DEVICE_MATCH_FAILURES_MAX", in: 1...1_000_000) {
+            result.deviceMatchFailuresMax = value
+        }
+        if let value = try reader.number(deviceMatchWindowSeconds, flag: "device-match-window-seconds",
+                                         variable: "FACEPAY_DEVICE_MATCH_WINDOW_SECONDS", in: 1...day) {
+            result.deviceMatchWindowSeconds = value
+        }
+        if let value = try reader.number(deviceMatchLockSeconds, flag: "device-match-lock-seconds",
+                                         variable: "FACEPAY_DEVICE_MATCH_LOCK_SECONDS", in: 0...day) {
+            result.deviceMatchLockSeconds = value
+        }
+        if let value = try reader.number(targetMatchFailuresMax, flag: "target-match-failures-max",
+                                         variable: "FACEPAY_TARGET_MATCH_FAILURES_MAX", in: 1...1_000_000) {
+            result.targetFailuresMax = value
+        }
+        if let value = try reader.number(targetMatchWindowSeconds, flag: "target-match-window-seconds",
+                                         variable: "FACEPAY_TARGET_MATCH_WINDOW_SECONDS", in: 1...day) {
+            result.targetWindowSeconds = value
+        }
+        if let value = try reader.number(targetStepUpSeconds, flag: "target-step-up-seconds",
+                                         variable: "FACEPAY_TARGET_STEP_UP_SECONDS", in: 0...day) {
+            result.targetStepUpSeconds = value
+        }
+        return result
+    }
 }

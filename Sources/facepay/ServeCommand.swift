@@ -66,6 +66,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Liveness failures that lock a device out (env FACEPAY_LOCKOUT_FAILURES_MAX; default 5 in 180 s, for 1800 s).")
     var lockoutFailuresMax: Int?
 
+    @Option(help: "Failed matches of one device that lock it (env FACEPAY_DEVICE_MATCH_FAILURES_MAX; default 10 in 600 s, for 1800 s).")
+    var deviceMatchFailuresMax: Int?
+
+    @Option(help: "Window in seconds of the device's failed-match budget (env FACEPAY_DEVICE_MATCH_WINDOW_SECONDS; default 600).")
+    var deviceMatchWindowSeconds: Double?
+
+    @Option(help: "Seconds a device stays locked after its failed-match budget ran out (env FACEPAY_DEVICE_MATCH_LOCK_SECONDS; default 1800).")
+    var deviceMatchLockSeconds: Double?
+
+    @Option(help: "Failed matches aimed at one hint bucket or customer, from any device, that step it up (env FACEPAY_TARGET_MATCH_FAILURES_MAX; default 5 in 900 s, for 1800 s).")
+    var targetMatchFailuresMax: Int?
+
+    @Option(help: "Window in seconds of a bucket's or customer's failed-match budget (env FACEPAY_TARGET_MATCH_WINDOW_SECONDS; default 900).")
+    var targetMatchWindowSeconds: Double?
+
+    @Option(help: "Seconds a bucket or customer answers hint_required once stepped up (env FACEPAY_TARGET_STEP_UP_SECONDS; default 1800).")
+    var targetStepUpSeconds: Double?
+
     @Flag(help: "Require an Ed25519 Device-Signature from every terminal (env FACEPAY_REQUIRE_TERMINAL_SIGNATURES=1).")
     var requireTerminalSignatures = false
 
@@ -264,6 +282,7 @@ struct ServeCommand: AsyncParsableCommand {
                                          in: 1...1_000_000) {
             result.liveness.lockoutFailuresMax = value
         }
+        result.attemptBudgets = try attemptBudgets(reader)
         result.liveness.requireTerminalSignatures = try reader.switchOn(requireTerminalSignatures, variable: "FACEPAY_REQUIRE_TERMINAL_SIGNATURES")
         return result
     }

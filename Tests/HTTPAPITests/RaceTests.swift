@@ -163,10 +163,13 @@ struct RaceTests {
             let auditor = try server.client(certificateFor: "A-1", role: "auditor")
             var shoppers = Shoppers(server: server, seed: seed)
             let jane = shoppers.person()
+            // Fresh captures, not the first server's (those would be declined as replays).
+            for _ in 0..<8 { _ = shoppers.person() }
             let face = try await shoppers.face(of: jane, for: terminal)
             let verification = try await terminal.send(.POST, "/v1/verifications",
                                                        body: Shoppers.body(#""customer_id":"\#(customerID)""#, face: face)).json()
             #expect(verification["verified"] as? Bool == false)
+            #expect(verification["failure_code"] as? String == "no_match", "a live capture, refused because the face is gone")
             #expect(try await shoppers.pay(jane, terminal: terminal, amount: 100).json()["decline_code"] as? String == "no_match")
             let rows = try await server.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM face_templates") }
             #expect(rows == 0)

@@ -29,7 +29,8 @@ struct PersistentDataDirectory {
     func remove() { try? FileManager.default.removeItem(at: root) }
 
     /// Starts a server over this directory, runs `body`, stops the server (even on failure).
-    func withServer(_ body: @Sendable (TestServer, GalleryLoadReport, TemplateKeyRingSource) async throws -> Void) async throws {
+    func withServer(paymentsSettings: PaymentsSettings = PaymentsSettings(),
+                    _ body: @Sendable (TestServer, GalleryLoadReport, TemplateKeyRingSource) async throws -> Void) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let database = try AppDatabase.open(path: databasePath, logger: logger)
@@ -43,7 +44,7 @@ struct PersistentDataDirectory {
         let report = try galleries.load(from: database, keyRing: keyRing)
         let clock = ManualWallClock(Date())
         let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing,
-                                       clock: clock, logger: logger)
+                                       paymentsSettings: paymentsSettings, clock: clock, logger: logger)
         try await TestServer.run(server, logger: logger) { ports, registry in
             try await body(TestServer(directory: root, database: database, authority: authority,
                                       apiPort: ports.api, opsPort: ports.ops, metrics: server.metrics,
