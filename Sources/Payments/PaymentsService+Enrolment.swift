@@ -36,6 +36,12 @@ extension PaymentsService {
         }
         let deposit = request.initialDeposit.money
         guard deposit.amountMinor >= 0 else { throw FacePayError.invalidField("initial_deposit.amount", "must not be negative") }
+        // Before liveness: an over-cap deposit is refused without using the challenge.
+        try settings.depositCaps.checkAmount(deposit.amountMinor)
+        guard deposit.amountMinor <= settings.depositCaps.perDayMaxMinor else {
+            throw FacePayError(.unprocessable, code: "deposit_limit_exceeded",
+                               detail: "deposits into a wallet are at most \(settings.depositCaps.perDayMaxMinor) minor units a day")
+        }
 
         let face = try await checkFace(request.face, caller: caller)
         let now = clock.now()
@@ -110,12 +116,15 @@ extension PaymentsService {
     private func depositOnce(customerID: String, caller: Caller, key: String) async throws -> UseCaseResponse {
         let request = try WireBody.decode(MoneyBody.self, from: caller.body)
         guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
+        let caps = settings.depositCaps
+        try caps.checkAmount(request.amount)
         let kioskID = caller.device.id
         let now = clock.now()
         return try await commitIdempotently(caller, key: key) { db in
             guard let customer = try Customer.find(db, id: customerID) else {
                 throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
             }
+            try caps.check(db, accountID: customer.accountID, amountMinor: request.amount, now: now)
             switch try LedgerStore.deposit(db, accountID: customer.accountID, amount: request.money, deviceID: kioskID, actor: kioskID, now: now) {
             case .accepted(let transfer):
                 let balance = try LedgerStore.account(db, id: customer.accountID)?.availableMinor ?? 0

@@ -16,6 +16,8 @@ public struct PaymentsSettings: Sendable {
     public var liveness = LivenessSettings()
     /// Failed matches per device, per hint bucket and per customer (see `AttemptBudgetSettings`).
     public var attemptBudgets = AttemptBudgetSettings()
+    /// Per-deposit and per-day deposit caps per customer (see `DepositCaps`).
+    public var depositCaps = DepositCaps()
     /// Manual-capture holds lapse after this long (SPEC: 7 days).
     public var holdDurationSeconds: TimeInterval = 7 * 86_400
     /// Templates not used by a payment or verification for this long are purged (SPEC: 3 years).

@@ -105,7 +105,7 @@ public struct LiveSimulation: Sendable {
             repeat {
                 let (challengeID, actions) = try await kiosk.challenge()
                 let face = generator.capture(of: person, challengeID: challengeID, actions: actions, encoding: .base64, using: &random).capture.faceJSON()
-                let body = LiveClient.body(#""name":"Sim Customer \#(index)","phone":"\#(phone)","consent":{"version":"2026-01","accepted":true},"initial_deposit":{"amount":10000000,"currency":"EUR"}"#, face: face)
+                let body = LiveClient.body(#""name":"Sim Customer \#(index)","phone":"\#(phone)","consent":{"version":"2026-01","accepted":true},"initial_deposit":{"amount":50000,"currency":"EUR"}"#, face: face)
                 reply = try await kiosk.send(.POST, "/v1/customers", body: body, idempotencyKey: "sim-enrol-\(configuration.seed)-\(index)-\(attempt)")
                 attempt += 1
             } while attempt < 3 && reply.status == 422 && reply.json()["code"] as? String == "liveness_failed"

@@ -129,6 +129,15 @@ public enum LedgerStore {
 
     // MARK: Reads
 
+    /// The minor units deposited into `accountID` since `since` (the deposit caps' day total).
+    /// Reads only that wallet's credits (index `transfers_credit_account`).
+    public static func depositedMinor(_ db: Database, accountID: String, since: Date) throws -> Int64 {
+        try Int64.fetchOne(db, sql: """
+            SELECT coalesce(sum(amount), 0) FROM transfers
+            WHERE credit_account_id = ? AND kind = 'deposit' AND created_at >= ?
+            """, arguments: [accountID, Timestamp.text(since)]) ?? 0
+    }
+
     public static func transfer(_ db: Database, id: String) throws -> Transfer? {
         try LedgerRows.fetchTransfer(db, id: id)
     }

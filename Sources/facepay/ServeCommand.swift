@@ -66,6 +66,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Liveness failures that lock a device out (env FACEPAY_LOCKOUT_FAILURES_MAX; default 5 in 180 s, for 1800 s).")
     var lockoutFailuresMax: Int?
 
+    @Option(help: "Largest deposit into a wallet, in minor units (env FACEPAY_DEPOSIT_MAX; default 50000).")
+    var depositMax: Int64?
+
+    @Option(help: "Most deposited into one wallet per UTC day, in minor units (env FACEPAY_DEPOSIT_DAY_MAX; default 100000).")
+    var depositDayMax: Int64?
+
     @Option(help: "Failed matches of one device that lock it (env FACEPAY_DEVICE_MATCH_FAILURES_MAX; default 10 in 600 s, for 1800 s).")
     var deviceMatchFailuresMax: Int?
 
@@ -283,6 +289,13 @@ struct ServeCommand: AsyncParsableCommand {
             result.liveness.lockoutFailuresMax = value
         }
         result.attemptBudgets = try attemptBudgets(reader)
+        // Caps far below Int64: a day's total of capped deposits can never overflow a balance.
+        if let value = try reader.number(depositMax, flag: "deposit-max", variable: "FACEPAY_DEPOSIT_MAX", in: 1...1_000_000_000_000) {
+            result.depositCaps.perDepositMaxMinor = value
+        }
+        if let value = try reader.number(depositDayMax, flag: "deposit-day-max", variable: "FACEPAY_DEPOSIT_DAY_MAX", in: 1...1_000_000_000_000) {
+            result.depositCaps.perDayMaxMinor = value
+        }
         result.liveness.requireTerminalSignatures = try reader.switchOn(requireTerminalSignatures, variable: "FACEPAY_REQUIRE_TERMINAL_SIGNATURES")
         return result
     }

@@ -63,7 +63,7 @@ struct HostileInputTests {
             let (terminal, _, kiosk, _) = try server.cast()
             var shoppers = Shoppers(server: server, seed: UInt64.random(in: 1...UInt64.max))
             let jane = shoppers.person()
-            let (customerID, _) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 100_000)
+            let (customerID, _) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 50_000)
             let approved = try await shoppers.pay(jane, terminal: terminal, amount: 1000).json()
             let paymentID = try #require(approved["payment_id"] as? String)
             let held = try await shoppers.pay(jane, terminal: terminal, amount: 500, extra: #""capture_method":"manual""#).json()
