@@ -31,6 +31,11 @@ public struct ErasureJournal: Sendable {
     public struct Entry: Sendable, Equatable {
         public let customerID: String
         public let erasedAt: Date
+
+        public init(customerID: String, erasedAt: Date) {
+            self.customerID = customerID
+            self.erasedAt = erasedAt
+        }
     }
 
     /// Appends one erasure, durably.
