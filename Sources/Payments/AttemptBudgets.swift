@@ -94,32 +94,29 @@ final class AttemptBudgets: Sendable {
     /// Counts one failure against each (budget, subject); returns what to persist and which locks
     /// these failures engaged.
     func record(_ failures: [(Budget, String)]) -> AttemptOutcome {
-        var outcome = AttemptOutcome(failures: [], engaged: [], prune: false)
+        var outcome = AttemptOutcome.none
         for (budget, subject) in failures {
             let failure = AttemptFailure(budget: budget.rawValue, subject: subject)
             outcome.failures.append(failure)
             if tracker(budget).recordFailure(deviceID: subject) { outcome.engaged.append(failure) }
         }
-        if !failures.isEmpty {
-            outcome.prune = appends.withLock { count in
-                count += 1
-                return count % Self.pruneEvery == 0
-            }
+        let prune = !failures.isEmpty && appends.withLock { count in
+            count += 1
+            return count % Self.pruneEvery == 0
         }
-        outcome.horizonSeconds = memorySeconds
+        if prune { outcome.pruneOlderThanSeconds = memorySeconds }
         return outcome
     }
 }
 
 /// What a failed attempt changed in the budgets: the failures to persist, the locks and step-ups
-/// they engaged (to audit), and whether this write also prunes the log.
+/// they engaged (to audit), and whether this write also prunes the log (of rows older than that).
 struct AttemptOutcome: Sendable {
     var failures: [AttemptFailure]
     var engaged: [AttemptFailure]
-    var prune: Bool
-    var horizonSeconds: Double = 0
+    var pruneOlderThanSeconds: Double?
 
-    static let none = AttemptOutcome(failures: [], engaged: [], prune: false)
+    static let none = AttemptOutcome(failures: [], engaged: [], pruneOlderThanSeconds: nil)
 
     var engagedLivenessLockout: Bool { engaged.contains { $0.budget == AttemptBudgets.Budget.liveness.rawValue } }
 
@@ -139,6 +136,6 @@ struct AttemptOutcome: Sendable {
                                     detail: ["budget": .string(lock.budget)], now: now)
             }
         }
-        if prune { try AttemptFailureLog.prune(db, before: now.addingTimeInterval(-horizonSeconds)) }
+        if let seconds = pruneOlderThanSeconds { try AttemptFailureLog.prune(db, before: now.addingTimeInterval(-seconds)) }
     }
 }

@@ -29,8 +29,13 @@ public struct DepositCaps: Sendable, Equatable {
     /// Both caps, inside the deposit's transaction (so two concurrent deposits cannot both pass
     /// the day's cap).
     func check(_ db: Database, accountID: String, amountMinor: Int64, now: Date) throws {
+        try check(amountMinor, depositedTodayMinor: try LedgerStore.depositedMinor(db, accountID: accountID, since: Self.startOfUTCDay(now)))
+    }
+
+    /// Both caps for a deposit of `amountMinor` into a wallet that took `today` already (0 for a
+    /// wallet being opened: enrolment checks its initial deposit before looking at the face).
+    func check(_ amountMinor: Int64, depositedTodayMinor today: Int64) throws {
         try checkAmount(amountMinor)
-        let today = try LedgerStore.depositedMinor(db, accountID: accountID, since: Self.startOfUTCDay(now))
         let (total, overflowed) = today.addingReportingOverflow(amountMinor)
         guard !overflowed, total <= perDayMaxMinor else {
             throw FacePayError(.unprocessable, code: "deposit_limit_exceeded",

@@ -37,11 +37,7 @@ extension PaymentsService {
         let deposit = request.initialDeposit.money
         guard deposit.amountMinor >= 0 else { throw FacePayError.invalidField("initial_deposit.amount", "must not be negative") }
         // Before liveness: an over-cap deposit is refused without using the challenge.
-        try settings.depositCaps.checkAmount(deposit.amountMinor)
-        guard deposit.amountMinor <= settings.depositCaps.perDayMaxMinor else {
-            throw FacePayError(.unprocessable, code: "deposit_limit_exceeded",
-                               detail: "deposits into a wallet are at most \(settings.depositCaps.perDayMaxMinor) minor units a day")
-        }
+        try settings.depositCaps.check(deposit.amountMinor, depositedTodayMinor: 0)
 
         let face = try await checkFace(request.face, caller: caller)
         let now = clock.now()

@@ -70,13 +70,12 @@ public struct ErasureJournal: Sendable {
         let (reapplied, missing) = try database.pool.write { db -> ([String], [Entry]) in
             var reapplied: [String] = []
             for entry in journaled {
-                let templates = try Int.fetchOne(db, sql: "SELECT count(*) FROM face_templates WHERE customer_id = ?",
-                                                 arguments: [entry.customerID]) ?? 0
-                let erasedAt = try String.fetchOne(db, sql: "SELECT biometrics_erased_at FROM customers WHERE id = ?",
-                                                   arguments: [entry.customerID])
-                let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM customers WHERE id = ?)",
-                                               arguments: [entry.customerID]) ?? false
-                guard exists, templates > 0 || erasedAt == nil else { continue }
+                // One lookup: is the customer here (a backup older than the enrolment has nobody to
+                // erase), and does the database still hold what was erased?
+                guard let row = try Row.fetchOne(db, sql: """
+                    SELECT biometrics_erased_at IS NULL OR EXISTS (SELECT 1 FROM face_templates WHERE customer_id = customers.id)
+                    FROM customers WHERE id = ?
+                    """, arguments: [entry.customerID]), row[0] as Bool else { continue }
                 let removed = try AppDatabase.deleteTemplates(db, customerID: entry.customerID)
                 try db.execute(sql: "UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, ?) WHERE id = ?",
                                arguments: [entry.erasedAt.rfc3339, entry.customerID])
