@@ -53,16 +53,17 @@ let package = Package(
                 .embedInCode("0005_frame_sightings.sql"),
                 .embedInCode("0006_verified_state_and_retention.sql"),
                 .embedInCode("0007_attempt_failures.sql"),
+                .embedInCode("0008_replay_sightings.sql"),
             ],
             swiftSettings: strict),
         // The compact pass's inner loop, built for several instruction sets and picked at run time
-        // (Swift compiles for the x86-64 baseline only). Optimised in debug builds too: the tests
-        // scan large galleries.
+        // (Swift compiles for the x86-64 baseline only), and the replay guard's sign projection.
+        // Optimised in debug builds too: the tests scan large galleries and screen every capture.
         .target(name: "CVectorKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "Biometrics", dependencies: ["FacePayCore", "CVectorKernels"], swiftSettings: strict),
         .target(
             name: "Liveness",
-            dependencies: ["FacePayCore", "Biometrics", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["FacePayCore", "Biometrics", "CVectorKernels", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         // The v1 request bodies, their decoders (fast path and JSONDecoder) and the auditor's
         // query values: everything a caller's bytes go through before a use case sees them, kept

@@ -114,3 +114,9 @@ public enum GregorianCalendarDays {
         return era * 146_097 + dayOfEra - 719_468
     }
 }
+
+extension Date {
+    /// Whole milliseconds since 1970, as the stores keep times in INTEGER columns.
+    public var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    public init(epochMilliseconds: Int64) { self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000) }
+}

@@ -1,87 +1,66 @@
+import FacePayCore
 import Foundation
 import Synchronization
 
-/// A `ReplayGuardStore` in memory (tests and the in-process simulator). Keep one instance and hand
-/// it to a new `LivenessPolicy` to model a restart over the same persisted store.
-///
-/// A dictionary gives the last time each fingerprint was received; a FIFO of (fingerprint, time)
-/// in arrival order lets expiry and the size cap forget the oldest first. A FIFO entry whose time no
-/// longer matches the dictionary is stale (the fingerprint was received again) and is skipped.
+/// A `ReplayGuardStore` in memory (tests and the in-process simulator; Storage's SQLite store keeps
+/// one as its index). Keep one instance and hand it to a new `LivenessPolicy` to model a restart
+/// over the same persisted store.
 public final class InMemoryReplayGuardStore: ReplayGuardStore {
     private struct State {
-        var lastSeen: [FrameFingerprint: Date] = [:]
-        var arrivals: [(fingerprint: FrameFingerprint, at: Date)] = []
-        var arrivalsHead = 0
+        var index: ReplayCodeIndex
+        var lastCaptureID: Int64 = 0
     }
 
-    private let state = Mutex(State())
-    public let retentionSeconds: Double
-    public let fingerprintsMax: Int
+    private let state: Mutex<State>
+    public let coder: ReplayCoder
 
-    public init(retentionSeconds: Double, fingerprintsMax: Int) {
-        precondition(retentionSeconds > 0 && fingerprintsMax > 0)
-        self.retentionSeconds = retentionSeconds
-        self.fingerprintsMax = fingerprintsMax
+    public init(retentionSeconds: Double, framesMax: Int, hammingMax: Int, coder: ReplayCoder) {
+        state = Mutex(State(index: ReplayCodeIndex(framesMax: framesMax, retentionSeconds: retentionSeconds, hammingMax: hammingMax)))
+        self.coder = coder
     }
 
-    public convenience init(settings: LivenessSettings) {
-        self.init(retentionSeconds: settings.replayRetentionSeconds, fingerprintsMax: settings.replayFingerprintsMax)
+    public convenience init(settings: LivenessSettings, coder: ReplayCoder = .fixed("in-memory")) {
+        self.init(retentionSeconds: settings.replayRetentionSeconds, framesMax: settings.replayFramesMax,
+                  hammingMax: settings.replayHammingMax, coder: coder)
     }
 
-    public func recordReturningSeen(_ fingerprints: [FrameFingerprint], now: Date) async throws -> Set<FrameFingerprint> {
-        record(fingerprints, now: now)
+    public func screen(_ codes: [ReplayCode], challengeID: String, now: Date) async throws -> ReplayScreening {
+        screenSynchronously(codes, challengeID: challengeID, nowMs: now.epochMilliseconds)
     }
 
-    /// `recordReturningSeen`, synchronously (the SQLite store keeps its index in one of these).
-    public func record(_ fingerprints: [FrameFingerprint], now: Date) -> Set<FrameFingerprint> {
-        let cutoff = now.addingTimeInterval(-retentionSeconds)
+    /// `screen`, synchronously (the SQLite store calls it before queueing the row).
+    public func screenSynchronously(_ codes: [ReplayCode], challengeID: String, nowMs: Int64) -> ReplayScreening {
+        // Within this process only (challenges outlive no restart that matters: 30 s).
+        var hasher = Hasher()
+        hasher.combine(challengeID)
+        let challengeKey = UInt64(bitPattern: Int64(hasher.finalize())) | 1
         return state.withLock { state in
-            Self.forget(&state, olderThanOrAt: cutoff, keepingAtMost: Int.max)
-            var seen = Set<FrameFingerprint>()
-            for fingerprint in fingerprints {
-                if let last = state.lastSeen[fingerprint], last > cutoff { seen.insert(fingerprint) }
-                state.lastSeen[fingerprint] = now
-                state.arrivals.append((fingerprint, now))
-            }
-            Self.forget(&state, olderThanOrAt: cutoff, keepingAtMost: fingerprintsMax)
-            return seen
+            state.lastCaptureID += 1
+            let near = state.index.screenAndRemember(codes, captureID: state.lastCaptureID, challengeKey: challengeKey, nowMs: nowMs)
+            return ReplayScreening(captureID: state.lastCaptureID, nearFrames: near)
         }
     }
 
-    /// Restores sightings read back from durable storage, oldest first (start-up): remembers each
-    /// fingerprint as last received at the latest of its times, without reporting anything.
-    public func restore(_ sightings: some Sequence<(fingerprint: FrameFingerprint, at: Date)>) {
+    /// Restores one capture read back from durable storage, oldest first (start-up); later ids
+    /// continue after the largest restored.
+    public func restore(_ codes: [ReplayCode], captureID: Int64, atMs: Int64) {
         state.withLock { state in
-            for sighting in sightings {
-                if let last = state.lastSeen[sighting.fingerprint], last >= sighting.at { continue }
-                state.lastSeen[sighting.fingerprint] = sighting.at
-                state.arrivals.append(sighting)
-            }
-            Self.forget(&state, olderThanOrAt: .distantPast, keepingAtMost: fingerprintsMax)
+            state.index.restore(codes, captureID: captureID, atMs: atMs)
+            state.lastCaptureID = max(state.lastCaptureID, captureID)
         }
     }
 
-    /// Fingerprints currently remembered (tests).
-    public var count: Int { state.withLock { $0.lastSeen.count } }
-
-    private static func forget(_ state: inout State, olderThanOrAt cutoff: Date, keepingAtMost limit: Int) {
-        while state.arrivalsHead < state.arrivals.count {
-            let oldest = state.arrivals[state.arrivalsHead]
-            let isCurrent = state.lastSeen[oldest.fingerprint] == oldest.at
-            if isCurrent && oldest.at > cutoff && state.lastSeen.count <= limit { break }
-            if isCurrent { state.lastSeen[oldest.fingerprint] = nil }
-            state.arrivalsHead += 1
-        }
-        // Keep the FIFO proportional to what is remembered: drop its consumed prefix when that
-        // dominates, and rebuild it from the dictionary when stale entries (fingerprints received
-        // again and again, as in a replay flood) outnumber live ones.
-        let pending = state.arrivals.count - state.arrivalsHead
-        if pending > 2 * max(state.lastSeen.count, 1024) {
-            state.arrivals = state.lastSeen.map { (fingerprint: $0.key, at: $0.value) }.sorted { $0.at < $1.at }
-            state.arrivalsHead = 0
-        } else if state.arrivalsHead > 1024 && state.arrivalsHead * 2 > state.arrivals.count {
-            state.arrivals.removeFirst(state.arrivalsHead)
-            state.arrivalsHead = 0
-        }
+    /// Later captures get ids above `id` (start-up: the largest id ever stored, even if its row is
+    /// past the retention window and not restored).
+    public func continueCaptureIDs(after id: Int64) {
+        state.withLock { $0.lastCaptureID = max($0.lastCaptureID, id) }
     }
+
+    /// Stops matching the frames of these captures (erasure).
+    public func forget(captureIDs: Set<Int64>) {
+        state.withLock { $0.index.forget(captureIDs: captureIDs) }
+    }
+
+    /// Frames currently remembered (tests).
+    public var count: Int { state.withLock { $0.index.count } }
 }

@@ -2,7 +2,7 @@ import Biometrics
 import Foundation
 
 /// The facts every check reads, gathered once by the policy: the stateful ones (the challenge
-/// consumption, which fingerprints were seen before) and the costly ones (embedding validation,
+/// consumption, how many frames the replay guard found near earlier ones) and the costly ones (embedding validation,
 /// pairwise similarities) are computed a single time, so each check stays a small comparison.
 public struct LivenessContext: Sendable {
     public let settings: LivenessSettings
@@ -11,22 +11,20 @@ public struct LivenessContext: Sendable {
     /// Validated, normalised embeddings in frame order; nil when there were more than
     /// `framesMax` frames and they were not looked at.
     public let embeddings: [Embedding]?
-    /// Fingerprints of `embeddings`, in frame order; nil with `embeddings`.
-    public let fingerprints: [FrameFingerprint]?
-    /// Fingerprints the replay guard had already received before this request.
-    public let fingerprintsSeenBefore: Set<FrameFingerprint>
+    /// Frames of this capture near a frame of an earlier request (0 when embeddings were not
+    /// looked at).
+    public let replayNearFrames: Int
     /// Smallest and largest cosine similarity over all frame pairs; nil with fewer than 2 frames.
     public let pairwiseSimilarity: PairwiseSimilarity?
 
     public init(settings: LivenessSettings, submission: LivenessSubmission, consumption: ChallengeConsumption,
-                embeddings: [Embedding]?, fingerprints: [FrameFingerprint]?, fingerprintsSeenBefore: Set<FrameFingerprint>) {
-        precondition(embeddings?.count == fingerprints?.count, "one fingerprint per embedding")
+                embeddings: [Embedding]?, replayNearFrames: Int) {
+        precondition(replayNearFrames >= 0 && replayNearFrames <= embeddings?.count ?? 0, "near frames are frames")
         self.settings = settings
         self.submission = submission
         self.consumption = consumption
         self.embeddings = embeddings
-        self.fingerprints = fingerprints
-        self.fingerprintsSeenBefore = fingerprintsSeenBefore
+        self.replayNearFrames = replayNearFrames
         self.pairwiseSimilarity = embeddings.flatMap(PairwiseSimilarity.init(of:))
     }
 

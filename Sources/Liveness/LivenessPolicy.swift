@@ -11,7 +11,8 @@ import Foundation
 ///    a malformed request is not an attempt).
 /// 2. Consume the challenge, whatever else is wrong: any well-formed attempt uses it up, so an
 ///    attacker cannot iterate on one challenge.
-/// 3. Record every frame's fingerprint, accepted or not, so a capture cannot come back later.
+/// 3. Screen every frame's code against earlier captures and remember it, accepted or not, so a
+///    capture cannot come back later, exactly or nudged.
 /// 4. Run all checks; the verdict lists every failure in `LivenessCheckName` order.
 /// Above `framesMax` frames, steps 1 and 3 are skipped for embeddings (the request is failed
 /// `too_many_frames` without paying for validation); metadata checks still run.
@@ -45,7 +46,7 @@ public struct LivenessPolicy: Sendable {
             ActionSequenceCheck(settings: settings),
             IdentityConsistencyCheck(settings: settings),
             IdenticalFramesCheck(settings: settings),
-            ReplayCheck(),
+            ReplayCheck(settings: settings),
             PresentationAttackCheck(settings: settings),
             DeviceSignatureCheck(settings: settings),
         ]
@@ -59,11 +60,8 @@ public struct LivenessPolicy: Sendable {
 
         // 1. Bound, then validate: heavy per-frame work only for a plausible frame count.
         var embeddings: [Embedding]?
-        var fingerprints: [FrameFingerprint]?
         if evidence.frames.count <= settings.framesMax {
-            let validated = try evidence.validatedEmbeddings(dimension: submission.embeddingDimension)
-            embeddings = validated
-            fingerprints = validated.map(FrameFingerprint.init(of:))
+            embeddings = try evidence.validatedEmbeddings(dimension: submission.embeddingDimension)
         }
 
         let now = clock.now()
@@ -76,23 +74,17 @@ public struct LivenessPolicy: Sendable {
             consumption = .unknown
         }
 
-        // 3. Record every frame. Duplicates inside this capture are `frames_identical`'s business,
-        // so the store sees each fingerprint once and answers only about earlier requests.
-        var seenBefore = Set<FrameFingerprint>()
-        if let fingerprints, !fingerprints.isEmpty {
-            var distinct = [FrameFingerprint]()
-            distinct.reserveCapacity(fingerprints.count)
-            var included = Set<FrameFingerprint>(minimumCapacity: fingerprints.count)
-            for fingerprint in fingerprints where included.insert(fingerprint).inserted {
-                distinct.append(fingerprint)
-            }
-            seenBefore = try await replayGuard.recordReturningSeen(distinct, now: now)
+        // 3. Screen and remember every frame (frames of this capture are not compared with each
+        // other: that is `frames_identical`'s business).
+        var screening: ReplayScreening?
+        if let embeddings, !embeddings.isEmpty {
+            screening = try await replayGuard.screen(replayGuard.coder.codes(of: embeddings), challengeID: evidence.challengeID, now: now)
         }
 
         // 4. Every check, every failure.
         let context = LivenessContext(
             settings: settings, submission: submission, consumption: consumption,
-            embeddings: embeddings, fingerprints: fingerprints, fingerprintsSeenBefore: seenBefore)
+            embeddings: embeddings, replayNearFrames: screening?.nearFrames ?? 0)
         var failed = Set<LivenessCheckName>()
         for check in checks {
             if case .fail(let name) = check.check(context) {
@@ -103,10 +95,10 @@ public struct LivenessPolicy: Sendable {
         if failed.isEmpty {
             // Every default check passed, so the challenge was consumed and frames were validated;
             // a custom check list that omits ChallengeCheck/FrameCountCheck is a programmer error.
-            guard case .consumed(let challenge) = consumption, let embeddings, !embeddings.isEmpty else {
+            guard case .consumed(let challenge) = consumption, let embeddings, let screening else {
                 preconditionFailure("a passing check list must include ChallengeCheck and FrameCountCheck")
             }
-            return .live(LiveCapture(challenge: challenge, frameEmbeddings: embeddings))
+            return .live(LiveCapture(challenge: challenge, frameEmbeddings: embeddings, captureID: screening.captureID))
         }
         return .notLive(failedChecks: failed.sorted())
     }

@@ -62,10 +62,29 @@ public struct LivenessSettings: Sendable, Equatable {
 
     // MARK: Replay guard
 
-    /// How long a frame fingerprint is remembered after it was last received.
+    /// How long the code of a received frame is remembered.
     public var replayRetentionSeconds: Double = 30 * 24 * 3600
-    /// Fingerprints remembered at most (one per frame); the oldest are forgotten first.
-    public var replayFingerprintsMax: Int = 10_000_000
+    /// Frame codes remembered at most (one per frame received, about 210 bytes each in memory);
+    /// the oldest are forgotten first. 2,000,000 is 30 days of 2,200 captures a day at 30 frames.
+    public var replayFramesMax: Int = 2_000_000
+    /// A frame is near a remembered one when their 512-bit codes differ in at most this many bits.
+    /// Measured (docs/LIVENESS.md): a replay nudged by 3e-3 per component moves a code by 6 bits on
+    /// average (99th percentile 12, maximum 18); frames of two genuine captures of one simulated
+    /// person are never closer than 33 bits, and consecutive frames of one capture (the camera's
+    /// own noise) lie about 22 bits apart at the closest. 12 sits between the two.
+    public var replayHammingMax: Int = 12
+    /// A capture fails `frame_replayed` when at least this share of its frames (and at least 2)
+    /// are near frames of earlier captures. A replay, nudged by up to 3e-3, has nearly all of them
+    /// near; a customer paying again minutes later at the same till, in the same light, gives
+    /// frames as close to the earlier ones as frames of one capture are to each other (22+ bits,
+    /// each near by chance with probability ~1e-4), so a share — not one or two frames — keeps
+    /// such repeats from ever being declined (docs/LIVENESS.md has the arithmetic).
+    public var replayNearFractionMin: Double = 1.0 / 3
+
+    /// Near frames that make a capture of `frames` frames a replay.
+    public func replayNearFramesMin(frames: Int) -> Int {
+        max(2, Int((replayNearFractionMin * Double(frames)).rounded(.up)))
+    }
 
     // MARK: Lockout
 
@@ -101,7 +120,9 @@ public struct LivenessSettings: Sendable, Equatable {
         }
         precondition(identicalFrameSimilarityMin <= 1, "identicalFrameSimilarityMin is a cosine")
         precondition((0...1).contains(padScoreMeanMin) && (0...1).contains(padScoreMin), "PAD bounds are in 0...1")
-        precondition(replayRetentionSeconds > 0 && replayFingerprintsMax > 0, "replay guard must be bounded")
+        precondition(replayRetentionSeconds > 0 && replayFramesMax > 0, "replay guard must be bounded")
+        precondition((0..<ReplayCode.bitCount / 4).contains(replayHammingMax), "replayHammingMax is a small number of bits")
+        precondition(replayNearFractionMin > 0 && replayNearFractionMin <= 1, "replayNearFractionMin in (0, 1]")
         precondition(lockoutFailuresMax > 0 && lockoutWindowSeconds > 0 && lockoutDurationSeconds >= 0,
                      "lockout bounds must be positive")
     }

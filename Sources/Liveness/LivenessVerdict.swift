@@ -24,11 +24,15 @@ public struct LiveCapture: Sendable, Equatable {
     public let challenge: Challenge
     /// Validated, L2-normalised, in frame order. Biometric data: never log or return.
     public let frameEmbeddings: [Embedding]
+    /// The id the replay guard remembers the frames under; the decision attributes it to the
+    /// customer it concerns, so that erasing them forgets their frames too.
+    public let captureID: Int64
 
-    public init(challenge: Challenge, frameEmbeddings: [Embedding]) {
+    public init(challenge: Challenge, frameEmbeddings: [Embedding], captureID: Int64) {
         precondition(!frameEmbeddings.isEmpty, "a live capture has frames")
         self.challenge = challenge
         self.frameEmbeddings = frameEmbeddings
+        self.captureID = captureID
     }
 
     /// The probe to match: the normalised mean of the frames (the same rule as an enrolment

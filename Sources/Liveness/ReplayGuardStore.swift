@@ -1,16 +1,31 @@
 import Foundation
 
-/// Remembers the fingerprint of every frame the server has received, accepted or not, so a capture
-/// cannot be submitted again under another challenge, even after a restart. Bounded: an entry is
-/// forgotten `retentionSeconds` after it was last received, and the oldest go first when
-/// `fingerprintsMax` is reached.
+/// What the replay guard found for one capture: how many of its frames lie near a frame received
+/// in an earlier request, and the id under which the capture itself is now remembered (the
+/// decision it leads to attributes it to a customer, so erasure can forget it).
+public struct ReplayScreening: Sendable, Equatable {
+    public let captureID: Int64
+    public let nearFrames: Int
+
+    public init(captureID: Int64, nearFrames: Int) {
+        self.captureID = captureID
+        self.nearFrames = nearFrames
+    }
+}
+
+/// Remembers the code of every frame the server has received, accepted or not, so a capture
+/// cannot be submitted again under another challenge — exactly or nudged — even after a restart.
+/// Bounded: see `ReplayCodeIndex`.
 ///
 /// Implementations: `InMemoryReplayGuardStore` (tests, the in-process simulator) and Storage's
-/// `SQLiteReplayGuardStore` (the same in-memory set, loaded from and appended to an append-only
-/// SQLite log of sightings; docs/LIVENESS.md says why not a table keyed by digest).
+/// `SQLiteReplayGuardStore` (the same index, loaded from and appended to an append-only SQLite log
+/// of sightings; docs/LIVENESS.md says why not a table keyed by code).
 public protocol ReplayGuardStore: Sendable {
-    /// Records every fingerprint as received at `now` and returns those that had been received
-    /// before this call (and not yet forgotten). Atomic: of two concurrent calls carrying the same
-    /// fingerprint, the later one sees it. `fingerprints` holds no duplicates.
-    func recordReturningSeen(_ fingerprints: [FrameFingerprint], now: Date) async throws -> Set<FrameFingerprint>
+    /// Turns frames into codes (its projection is secret, see `ReplayCoder`).
+    var coder: ReplayCoder { get }
+
+    /// Screens the capture's frame codes against every earlier capture that cited another
+    /// challenge and remembers them, as received at `now`. Atomic: of two concurrent calls
+    /// carrying near frames (and citing different challenges), the later one counts them.
+    func screen(_ codes: [ReplayCode], challengeID: String, now: Date) async throws -> ReplayScreening
 }

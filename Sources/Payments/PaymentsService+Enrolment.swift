@@ -42,7 +42,7 @@ extension PaymentsService {
         let face = try await checkFace(request.face, caller: caller)
         let now = clock.now()
         let kioskID = caller.device.id
-        guard case .live(let probe, let profile) = face else {
+        guard case .live(let probe, let profile, let captureID) = face else {
             if case .notLive(let failed, let attempts) = face {
                 // Audit the failed attempt and the lockout, then answer 422 (nothing is stored as a result).
                 try await writer.submit { db in
@@ -84,6 +84,7 @@ extension PaymentsService {
                 // that wrote the key file before this transaction began is always seen (see TemplateKeyRingSource).
                 try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: modelID,
                                              keyRing: keyRing.sealingRing(), now: now)
+                try SQLiteReplayGuardStore.attribute(db, captureID: captureID, customerID: customerID)
                 try AuditLog.append(db, actor: kioskID, action: "customer.enrolled", subject: customerID, detail: [
                     "account_id": .string(account.id), "consent_version": .string(consentVersion), "model": .string(modelID),
                 ], now: now)

@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import Liveness
 import Storage
+import Synchronization
 
 extension PaymentsService {
     /// `DELETE /v1/customers/{id}/biometrics` (kiosk), proven by a fresh live 1:1 capture of that
@@ -48,7 +49,7 @@ extension PaymentsService {
                 try attempts.persist(db, actor: kioskID, now: now)
             }
             throw LivenessFailure(failedChecks: failed.map(\.rawValue))
-        case .live(let probe, let profile):
+        case .live(let probe, let profile, let captureID):
             let alreadyErased = customer.biometricsErasedAt != nil
             if !alreadyErased {
                 let index = try galleries.index(for: profile.id)
@@ -60,14 +61,28 @@ extension PaymentsService {
             }
             // The index changes only after this commit (in `eraseBiometrics`): a failed commit
             // leaves everything as it was.
-            return try await commitIdempotently(caller, key: key) { db in
+            let forgottenCaptures = CaptureIDs()
+            let response = try await commitIdempotently(caller, key: key) { db in
                 let removed = try AppDatabase.deleteTemplates(db, customerID: customerID)
+                // The replay codes of their captures, this one's included (attributed first so
+                // that the delete takes it too).
+                try SQLiteReplayGuardStore.attribute(db, captureID: captureID, customerID: customerID)
+                forgottenCaptures.set(try SQLiteReplayGuardStore.deleteSightings(db, customerID: customerID))
                 try db.execute(sql: "UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, ?) WHERE id = ?",
                                arguments: [now.rfc3339, customerID])
                 try AuditLog.append(db, actor: kioskID, action: "customer.biometrics_erased", subject: customerID,
                                     detail: ["rows_deleted": .integer(Int64(removed))], now: now)
                 return (204, Data())
             }
+            replayGuard.forget(captureIDs: forgottenCaptures.value.withLock { $0 })
+            return response
         }
     }
+}
+
+/// The capture ids an erasure's transaction deleted, handed out of its closure.
+private final class CaptureIDs: Sendable {
+    let value = Mutex<Set<Int64>>([])
+
+    func set(_ ids: Set<Int64>) { value.withLock { $0 = ids } }
 }

@@ -56,7 +56,7 @@ extension PaymentsService {
                 return (201, try WireBody.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
             }
 
-        case .live(let probe, let profile):
+        case .live(let probe, let profile, let captureID):
             let index = try galleries.index(for: profile.id)
             let searched: Int
             let decision: MatchDecision
@@ -96,6 +96,8 @@ extension PaymentsService {
                     walletAccountID: customer.accountID, merchantID: merchantID, deviceID: deviceID,
                     reference: reference, holdExpiresAt: holdExpiresAt)
                 let summary = Self.summary(customer)
+                // Whatever the ledger says, the capture was this customer's: erasing them forgets it.
+                try SQLiteReplayGuardStore.attribute(db, captureID: captureID, customerID: customerID)
                 switch try LedgerStore.pay(db, paymentRequest, auditDetail: detail, now: now) {
                 case .accepted(let step):
                     try AppDatabase.touchTemplate(db, customerID: customerID, model: modelID, now: now)

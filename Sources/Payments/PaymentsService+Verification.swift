@@ -25,6 +25,7 @@ extension PaymentsService {
         let detail: [String: CanonicalJSON]
         var attempts = AttemptOutcome.none
         var matchedCustomer: String?
+        var matchedCapture: Int64?
         var matchedModel = request.face.model
         switch face {
         case .notLive(let failed, let outcome):
@@ -33,7 +34,7 @@ extension PaymentsService {
                                             liveness: LivenessSummary(passed: false, failedChecks: failed.map(\.rawValue)))
             detail = Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil, templatesSearched: nil,
                                           model: request.face.model)
-        case .live(let probe, let profile):
+        case .live(let probe, let profile, let captureID):
             matchedModel = profile.id
             let index = try galleries.index(for: profile.id)
             let decision: MatchDecision
@@ -60,6 +61,7 @@ extension PaymentsService {
             if case .accepted(let customerID, let score, let margin) = decision,
                let customer = try await database.pool.read({ db in try Customer.find(db, id: customerID) }) {
                 matchedCustomer = customerID
+                matchedCapture = captureID
                 response = VerificationResponse(verified: true, failureCode: nil, customer: Self.summary(customer),
                                                 match: MatchSummary(score: score, margin: margin), liveness: liveness)
                 detail = Self.faceAuditDetail(failedChecks: nil, decision: "accepted", score: score, margin: margin,
@@ -77,11 +79,15 @@ extension PaymentsService {
         let outcome = attempts
         let model = matchedModel
         let customerToTouch = matchedCustomer
+        let capture = matchedCapture
         try await writer.submit { db in
             try AuditLog.append(db, actor: deviceID, action: response.verified ? "verification.accepted" : "verification.declined",
                                 subject: subject, detail: detail, now: now)
             try outcome.persist(db, actor: deviceID, now: now)
-            if let customerToTouch { try AppDatabase.touchTemplate(db, customerID: customerToTouch, model: model, now: now) }
+            if let customerToTouch {
+                try AppDatabase.touchTemplate(db, customerID: customerToTouch, model: model, now: now)
+                if let capture { try SQLiteReplayGuardStore.attribute(db, captureID: capture, customerID: customerToTouch) }
+            }
         }
         return UseCaseResponse(status: 200, body: body)
     }

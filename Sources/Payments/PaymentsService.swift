@@ -40,8 +40,10 @@ public struct PaymentsService: Sendable {
         self.clock = clock
         self.observer = observer
         let challengeStore = SQLiteChallengeStore(database: database, writer: writer)
-        let replayGuard = SQLiteReplayGuardStore(database: database, writer: writer, retentionSeconds: settings.liveness.replayRetentionSeconds,
-                                                 fingerprintsMax: settings.liveness.replayFingerprintsMax)
+        // The projection is secret (its codes must not be computable by whoever reads the table)
+        // and the same on every restart: derived from the template key ring.
+        let coder = ReplayCoder(secret: keyRing.ring.derivedSecret(label: "facepay-replay-projection-v1"))
+        let replayGuard = SQLiteReplayGuardStore(database: database, writer: writer, settings: settings.liveness, coder: coder)
         self.replayGuard = replayGuard
         liveness = LivenessPolicy(settings: settings.liveness, challengeStore: challengeStore, replayGuard: replayGuard, clock: clock)
         challenges = ChallengeIssuer(settings: settings.liveness, store: challengeStore, clock: clock)
@@ -55,7 +57,7 @@ public struct PaymentsService: Sendable {
                   keyRing: TemplateKeyRingSource(fixed: keyRing), clock: clock, observer: observer)
     }
 
-    /// Loads the replay guard's remembered fingerprints from the database (otherwise the first
+    /// Loads the replay guard's remembered frame codes from the database (otherwise the first
     /// capture does it): the server calls this at start-up.
     public func loadReplayGuard() throws {
         try replayGuard.loadIfNeeded(now: clock.now())
@@ -119,7 +121,8 @@ public struct PaymentsService: Sendable {
 
     /// What the liveness step concluded.
     enum FaceCheck: Sendable {
-        case live(probe: Embedding, profile: ModelProfile)
+        /// `captureID`: under which the replay guard remembers the frames (see `attribute`).
+        case live(probe: Embedding, profile: ModelProfile, captureID: Int64)
         /// Not live: the failed checks, and whether this failure locked the device out.
         case notLive(failedChecks: [LivenessCheckName], attempts: AttemptOutcome)
     }
@@ -145,7 +148,7 @@ public struct PaymentsService: Sendable {
             requestBody: caller.body, signatureHeader: caller.signature))
         switch verdict {
         case .live(let capture):
-            return .live(probe: capture.probe, profile: profile)
+            return .live(probe: capture.probe, profile: profile, captureID: capture.captureID)
         case .notLive(let failed):
             observer.livenessFailed(device.id)
             return .notLive(failedChecks: failed, attempts: recordFailedAttempt([(.liveness, device.id)]))

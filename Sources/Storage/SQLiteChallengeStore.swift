@@ -99,8 +99,3 @@ public struct SQLiteChallengeStore: ChallengeStore {
                          usedAt: row.optionalInt64(5).map(Date.init(epochMilliseconds:)))
     }
 }
-
-extension Date {
-    var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-    init(epochMilliseconds: Int64) { self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000) }
-}

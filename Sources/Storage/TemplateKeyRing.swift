@@ -119,6 +119,16 @@ public struct TemplateKeyRing: Sendable {
         return ring
     }
 
+    /// A 32-byte secret for another purpose (`label`), derived with HKDF-SHA256 from the ring's
+    /// **first** key: it outlives rotations (which append keys), and changes only when that key
+    /// is removed from the ring. The replay guard's projection uses it (see `ReplayCoder`).
+    public func derivedSecret(label: String) -> [UInt8] {
+        guard let first = keys.first else { preconditionFailure("key ring is never empty") }
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: first.bytes),
+                                             info: Data(label.utf8), outputByteCount: 32)
+        return derived.withUnsafeBytes { Array($0) }
+    }
+
     /// Whether the ring holds a key with this id.
     public func hasKey(id: String) -> Bool { keys.contains { $0.id == id } }
 

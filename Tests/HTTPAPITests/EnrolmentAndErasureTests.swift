@@ -48,6 +48,10 @@ struct EnrolmentAndErasureTests {
             let (customerID, accountID) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 3000)
             #expect(try await shoppers.pay(jane, terminal: terminal, amount: 500).json()["status"] as? String == "approved")
 
+            // The enrolment's and the payment's captures are attributed to her...
+            let sightings = "SELECT count(*) FROM replay_sightings WHERE customer_id = ?"
+            #expect(try await server.database.pool.read { db in try Int.fetchOne(db, sql: sightings, arguments: [customerID]) } == 2)
+
             let impostor = shoppers.person()
             let wrongProof = try await kiosk.send(.DELETE, "/v1/customers/\(customerID)/biometrics",
                                                   body: Shoppers.body("", face: try await shoppers.face(of: impostor, for: kiosk)),
@@ -61,6 +65,8 @@ struct EnrolmentAndErasureTests {
             #expect(erased.status == 204)
             let templateRows = try await server.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM face_templates") }
             #expect(templateRows == 0)
+            // ...and erased with her template (the erasure's own proof too).
+            #expect(try await server.database.pool.read { db in try Int.fetchOne(db, sql: sightings, arguments: [customerID]) } == 0)
 
             let declined = try await shoppers.pay(jane, terminal: terminal, amount: 100).json()
             #expect(declined["decline_code"] as? String == "no_match")

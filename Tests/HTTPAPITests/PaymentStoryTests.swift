@@ -1,5 +1,6 @@
 import FacePayCore
 import Foundation
+import Liveness
 import Simulator
 import Testing
 
@@ -108,7 +109,23 @@ struct PaymentStoryTests {
             let replay = try await terminal.send(.POST, "/v1/payments", body: body, headers: [("Idempotency-Key", "b")]).json()
             #expect(replay["decline_code"] as? String == "liveness_failed")
             let replayChecks = (replay["liveness"] as? [String: Any])?["failed_checks"] as? [String] ?? []
-            #expect(replayChecks.contains("challenge_used") && replayChecks.contains("frame_replayed"))
+            #expect(replayChecks == ["challenge_used"])
+
+            // Another terminal of the merchant got the capture: re-timed for a fresh challenge with
+            // other actions and nudged per component, it is still the same frames, at every size.
+            let sameMerchant = try server.registerDevice("T-3", role: .terminal, merchantID: "M-1")
+            let kept = SimulatedCapture(evidence: try JSONDecoder().decode(FaceEvidence.self, from: Data(face)))
+            for (index, sigma) in AttackCaptureGenerator.nudges.enumerated() {
+                let fresh = try await shoppers.challenge(sameMerchant)
+                let nudged = AttackCaptureGenerator().nudgedReplay(of: kept, challengeID: fresh.id, actions: fresh.actions, noiseSigma: sigma,
+                                                                   encoding: .base64, using: &shoppers.random)
+                let reply = try await sameMerchant.send(.POST, "/v1/payments", body: Shoppers.body(#""amount":100,"currency":"EUR""#, face: nudged.faceJSON()),
+                                                        headers: [("Idempotency-Key", "n\(index)")]).json()
+                #expect(reply["decline_code"] as? String == "liveness_failed", "nudge \(sigma)")
+                #expect((reply["liveness"] as? [String: Any])?["failed_checks"] as? [String] == ["frame_replayed"], "nudge \(sigma)")
+            }
+            // Jane herself, paying again with a fresh capture, is approved.
+            #expect(try await shoppers.pay(jane, terminal: sameMerchant, amount: 100).json()["status"] as? String == "approved")
 
             // A capture made for T-1's challenge, sent by T-2.
             let stolen = try await shoppers.face(of: jane, for: terminal)

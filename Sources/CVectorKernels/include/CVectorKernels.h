@@ -36,4 +36,10 @@ const char *facepay_dot_codes_isa(void);
 int facepay_dot_codes_rows_variant(const char *isa, const uint8_t *codes, size_t stride, size_t rows,
                                    const int16_t *probe, size_t count, int32_t *out);
 
+/// The replay guard's SimHash (see Liveness/ReplayCoder.swift): bit b of `words` is set when the
+/// dot product of row b of `rows` (`bits` rows of `padded` floats, `padded` a multiple of 8) with
+/// `probe` (`padded` floats, zero beyond the embedding) is positive. In C so that it is optimised
+/// in debug builds too (the test servers screen every capture), like the scan above.
+void facepay_sign_projection(const float *rows, size_t bits, size_t padded, const float *probe, uint64_t *words);
+
 #endif

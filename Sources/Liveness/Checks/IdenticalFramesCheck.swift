@@ -12,7 +12,6 @@ public struct IdenticalFramesCheck: LivenessCheck {
 
     public func check(_ context: LivenessContext) -> LivenessCheckVerdict {
         guard let similarity = context.pairwiseSimilarity else { return .pass }
-        // Equal fingerprints imply similarity 1 up to quantisation; the similarity test covers them.
         return similarity.maximum >= identicalFrameSimilarityMin ? .fail(.framesIdentical) : .pass
     }
 }
