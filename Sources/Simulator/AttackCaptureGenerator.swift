@@ -98,6 +98,32 @@ public struct AttackCaptureGenerator: Sendable {
                                 embeddings: embeddings, padScores: pad, encoding: encoding)
     }
 
+    /// The noise levels a nudged replay cycles through (per component, on the values as sent).
+    public static let nudges: [Double] = [1e-5, 1e-4, 1e-3, 3e-3]
+
+    /// `recorded` (a capture the server saw) re-sent for `actions`: new scripted motion, timed
+    /// so that it needs no more frames than were recorded (the adversary picks the timing), the
+    /// recorded embeddings evenly resampled in order — each used at most once, so no two frames
+    /// repeat — each with Gaussian noise of `noiseSigma` per component; PAD forged.
+    public func nudgedReplay(of recorded: SimulatedCapture, challengeID: String, actions: [ChallengeAction],
+                             noiseSigma: Double, encoding: EmbeddingEncoding,
+                             using random: inout SeededRandom) -> SimulatedCapture {
+        guard let source = try? recorded.evidence.validatedEmbeddings(dimension: model.dimension).map(\.values) else {
+            preconditionFailure("a recorded capture has valid embeddings")
+        }
+        var motion = FaceMotion.performing(actions, spontaneousBlinks: false, using: &random)
+        for _ in 0..<64 where motion.count > source.count {
+            motion = FaceMotion.performing(actions, spontaneousBlinks: false, using: &random)
+        }
+        motion = Array(motion.prefix(source.count))
+        let embeddings = motion.indices.map { index in
+            source[index * source.count / motion.count].map { $0 + Float(noiseSigma * random.nextGaussian()) }
+        }
+        let pad = PresentationAttackScores.forged(frameCount: motion.count, using: &random)
+        return SimulatedCapture(challengeID: challengeID, modelName: modelName, motion: motion,
+                                embeddings: embeddings, padScores: pad, encoding: encoding)
+    }
+
     /// A forged capture that is flawless except that it is not the device's: the victim's fresh
     /// session, scripted motion answering `actions`, forged PAD. Used unsigned or mis-signed.
     public func forged(of victim: SyntheticPerson, challengeID: String, actions: [ChallengeAction],

@@ -12,6 +12,11 @@ public enum AttackFamily: String, Sendable, Codable, CaseIterable {
     /// The exact frames of a capture the server accepted before, injected under a new challenge
     /// that asks the same actions (the adversary asks until it does), from a device with no key.
     case replayedCapture = "replayed_capture"
+    /// A terminal that kept a customer's approved capture sends it again under a fresh challenge
+    /// asking other actions, signed with its own key: the pose signals re-timed for the new
+    /// actions, the recorded embeddings in order with noise of 1e-5, 1e-4, 1e-3 or 3e-3 per
+    /// component (attempts cycle through them), forged PAD.
+    case nudgedReplay = "nudged_replay"
     /// A capture answering a challenge that was issued to another device (relay).
     case foreignDevice = "foreign_device"
     /// A fresh capture citing a challenge that has already been used.
@@ -37,7 +42,7 @@ public enum AttackFamily: String, Sendable, Codable, CaseIterable {
         switch self {
         case .printedPhoto: [.padScoreLow, .actionMissing]
         case .screenReplay: [.padScoreLow]
-        case .replayedCapture: [.frameReplayed]
+        case .replayedCapture, .nudgedReplay: [.frameReplayed]
         case .foreignDevice: [.challengeOtherDevice]
         case .usedChallenge: [.challengeUsed]
         case .expiredChallenge: [.challengeExpired]

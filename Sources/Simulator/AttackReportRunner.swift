@@ -121,6 +121,16 @@ public struct AttackReportRunner: Sendable {
                 SignedRequestBody(body: capture.faceJSON(), signingKey: service.devices[deviceID]?.signingKey), deviceID: deviceID)
         }
 
+        // A genuine payment of the victim at `deviceID`, then up to ten minutes pass.
+        func victimPays(from deviceID: String) async throws -> (SimulatedCapture, [ChallengeAction]) {
+            let original = try await service.issueChallenge(deviceID: deviceID, actions: Self.randomActions(&random))
+            let capture = genuine.capture(of: victim, challengeID: original.id, actions: original.actions,
+                                          encoding: encoding, using: &random).capture
+            _ = try await send(capture, from: deviceID)
+            service.clock.advance(seconds: Double.random(in: 1...600, using: &random))
+            return (capture, original.actions)
+        }
+
         switch family {
         case .printedPhoto:
             let challenge = try await service.issueChallenge(deviceID: signed, actions: Self.randomActions(&random))
@@ -138,13 +148,19 @@ public struct AttackReportRunner: Sendable {
         case .replayedCapture:
             // The victim pays; the adversary captured the body and later sends its frames under a
             // challenge asking the same actions.
-            let original = try await service.issueChallenge(deviceID: plain, actions: Self.randomActions(&random))
-            let capture = genuine.capture(of: victim, challengeID: original.id, actions: original.actions,
-                                          encoding: encoding, using: &random).capture
-            _ = try await send(capture, from: plain)
-            service.clock.advance(seconds: Double.random(in: 1...600, using: &random))
-            let challenge = try await service.issueChallenge(deviceID: plain, actions: original.actions)
+            let (capture, actions) = try await victimPays(from: plain)
+            let challenge = try await service.issueChallenge(deviceID: plain, actions: actions)
             return try await send(capture.citing(challengeID: challenge.id), from: plain)
+
+        case .nudgedReplay:
+            // The victim pays at this merchant's terminal, which keeps the capture and later sends
+            // it, re-timed and nudged, for a fresh challenge with other actions, signed with its key.
+            let (capture, _) = try await victimPays(from: signed)
+            let challenge = try await service.issueChallenge(deviceID: signed, actions: Self.randomActions(&random))
+            let sigma = AttackCaptureGenerator.nudges[attempt % AttackCaptureGenerator.nudges.count]
+            return try await send(attacks.nudgedReplay(of: capture, challengeID: challenge.id, actions: challenge.actions,
+                                                       noiseSigma: sigma, encoding: encoding, using: &random),
+                                  from: signed)
 
         case .foreignDevice:
             let challenge = try await service.issueChallenge(deviceID: plain, actions: Self.randomActions(&random))

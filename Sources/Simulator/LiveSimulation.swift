@@ -81,16 +81,36 @@ public struct LiveSimulation: Sendable {
     /// simulation measures the decisions rather than the lockout (which has its own tests).
     public static let attacksPerAttackTerminal = 4
 
+    /// Strangers (people who are not enrolled, paying honestly) per till: each of their declines
+    /// is a failed match against the till's device budget (10 in 10 minutes by default), and a
+    /// real shop floor does not send ten strangers through one till in ten minutes. So the
+    /// simulation spreads them over tills of their own, few enough each that the budget
+    /// measures nothing here (it has its own tests), while `terminal` keeps the enrolled
+    /// customers' payments, whose failed matches (the model's FRR) stay far below the budget.
+    public static let strangersPerTill = 4
+
     /// Attack terminals needed for `configuration`'s payments.
     public static func attackTerminalsNeeded(_ configuration: Configuration) -> Int {
-        max(1, Int((Double(configuration.payments) * configuration.attackShare * 1.5).rounded(.up)) / attacksPerAttackTerminal + 1)
+        tillsNeeded(share: configuration.attackShare, perTill: attacksPerAttackTerminal, payments: configuration.payments)
     }
 
-    /// `terminal` serves genuine shoppers and strangers; attacks come from `attackTerminals` (a
-    /// compromised or hostile till), at most `attacksPerAttackTerminal` each.
-    public func run(kiosk: LiveClient, terminal: LiveClient, attackTerminals: [LiveClient],
+    /// Stranger tills needed for `configuration`'s payments.
+    public static func strangerTillsNeeded(_ configuration: Configuration) -> Int {
+        tillsNeeded(share: configuration.strangerShare, perTill: strangersPerTill, payments: configuration.payments)
+    }
+
+    /// Enough tills for 1.5× the expected share of `payments` (draws vary); a draw past the
+    /// last till's capacity becomes a genuine payment instead.
+    static func tillsNeeded(share: Double, perTill: Int, payments: Int) -> Int {
+        max(1, Int((Double(payments) * share * 1.5).rounded(.up)) / perTill + 1)
+    }
+
+    /// `terminal` serves enrolled customers; strangers come from `strangerTills`, at most
+    /// `strangersPerTill` each, and attacks from `attackTerminals` (a compromised or hostile
+    /// till), at most `attacksPerAttackTerminal` each.
+    public func run(kiosk: LiveClient, terminal: LiveClient, strangerTills: [LiveClient], attackTerminals: [LiveClient],
                     progress: (@Sendable (String, Int, Int) -> Void)? = nil) async throws -> Report {
-        precondition(!attackTerminals.isEmpty)
+        precondition(!attackTerminals.isEmpty && !strangerTills.isEmpty)
         var random = SeededRandom(seed: configuration.seed)
         var report = Report()
         var enrolled: [Enrolled] = []
@@ -121,14 +141,16 @@ public struct LiveSimulation: Sendable {
 
         var shoppers: [Shopper] = []
         var attackCount = 0
+        var strangerCount = 0
         var terminals: [LiveClient] = []
         for _ in 0..<configuration.payments {
             let draw = Double.random(in: 0..<1, using: &random)
             let victim = enrolled[Int.random(in: 0..<enrolled.count, using: &random)]
-            if draw < configuration.strangerShare {
+            if draw < configuration.strangerShare, strangerCount / Self.strangersPerTill < strangerTills.count {
                 shoppers.append(.stranger(SyntheticPerson(model: .sim128, using: &random)))
-                terminals.append(terminal)
-            } else if draw < configuration.strangerShare + configuration.attackShare,
+                terminals.append(strangerTills[strangerCount / Self.strangersPerTill])
+                strangerCount += 1
+            } else if draw >= configuration.strangerShare, draw < configuration.strangerShare + configuration.attackShare,
                       attackCount / Self.attacksPerAttackTerminal < attackTerminals.count {
                 shoppers.append(Bool.random(using: &random) ? .printedPhoto(of: victim) : .replay(of: victim))
                 terminals.append(attackTerminals[attackCount / Self.attacksPerAttackTerminal])

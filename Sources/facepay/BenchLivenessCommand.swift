@@ -27,7 +27,6 @@ struct BenchLivenessCommand: AsyncParsableCommand {
         var random = SeededRandom(seed: 7)
         let model = SyntheticFaceModel.sim128
         let person = SyntheticPerson(model: model, using: &random)
-        let session = CaptureSession(of: person, model: model, using: &random)
         let clock = ManualWallClock()
         var settings = LivenessSettings()
         settings.framesMax = max(settings.framesMax, frames)
@@ -52,6 +51,9 @@ struct BenchLivenessCommand: AsyncParsableCommand {
             let challenge = Challenge(id: Identifier.make(.challenge), deviceID: "T-BENCH", actions: actions,
                                       issuedAt: clock.now(), expiresAt: clock.now().addingTimeInterval(3600))
             _ = try await challenges.insert(challenge, outstandingPerDeviceMax: Int.max, now: clock.now())
+            // A new session per capture, as every payment is: frames of one session captured again
+            // and again would, thousands of captures later, come near each other by chance.
+            let session = CaptureSession(of: person, model: model, using: &random)
             let embeddings = motion.map { session.embedding(at: $0, using: &random) }
             let capture = SimulatedCapture(challengeID: challenge.id, modelName: "sim-128", motion: motion,
                                            embeddings: embeddings, padScores: pad,

@@ -98,11 +98,15 @@ struct SimulateCommand: AsyncParsableCommand {
         let kioskClient: LiveClient
         let terminalClient: LiveClient
         var attackClients: [LiveClient] = []
+        var strangerClients: [LiveClient] = []
         do {
             kioskClient = try LiveClient(baseURL: url, certificatePath: kioskBase + ".pem", keyPath: kioskBase + ".key", caPath: ca)
             terminalClient = try LiveClient(baseURL: url, certificatePath: terminalBase + ".pem", keyPath: terminalBase + ".key", caPath: ca)
-            for base in try provisionAttackTerminals(LiveSimulation.attackTerminalsNeeded(configuration), seed: seed) {
+            for base in try provisionTerminals("ATTACK", LiveSimulation.attackTerminalsNeeded(configuration), seed: seed) {
                 attackClients.append(try LiveClient(baseURL: url, certificatePath: base + ".pem", keyPath: base + ".key", caPath: ca, connectionsMax: 1))
+            }
+            for base in try provisionTerminals("TILL", LiveSimulation.strangerTillsNeeded(configuration), seed: seed) {
+                strangerClients.append(try LiveClient(baseURL: url, certificatePath: base + ".pem", keyPath: base + ".key", caPath: ca, connectionsMax: 1))
             }
         } catch let error as CommandFailure {
             throw error
@@ -113,7 +117,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let report: LiveSimulation.Report
         do {
             report = try await LiveSimulation(configuration: configuration).run(kiosk: kioskClient, terminal: terminalClient,
-                                                                                attackTerminals: attackClients) { phase, done, total in
+                                                                                strangerTills: strangerClients, attackTerminals: attackClients) { phase, done, total in
                 progress.update(phase, done: done, total: total)
             }
             progress.finish()
@@ -124,14 +128,15 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         try? await kioskClient.shutdown()
         try? await terminalClient.shutdown()
-        for client in attackClients { try? await client.shutdown() }
+        for client in attackClients + strangerClients { try? await client.shutdown() }
         if json { print(report.json) } else { print("seed \(seed)\n" + report.table) }
         if report.falseAccepts > 0 { throw ExitCode(3) }
     }
 
-    /// The hostile tills the attacks come from: terminals of merchant M-SIM issued by the data
-    /// directory's CA and registered (the server reads devices per request, so no restart).
-    func provisionAttackTerminals(_ count: Int, seed: UInt64) throws -> [String] {
+    /// The simulator's own tills (`ATTACK`: the hostile tills the attacks come from; `TILL`: the
+    /// tills strangers pay at): terminals of merchant M-SIM issued by the data directory's CA
+    /// and registered (the server reads devices per request, so no restart).
+    func provisionTerminals(_ kind: String, _ count: Int, seed: UInt64) throws -> [String] {
         let directory = data.directory
         guard FileManager.default.fileExists(atPath: directory.caKeyPath) else {
             throw CommandFailure(message: "live simulation needs the development CA of \(directory.root.path) (run facepay serve or facepay pki init there)")
@@ -141,7 +146,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let folder = directory.root.appendingPathComponent("simulator", isDirectory: true)
         var bases: [String] = []
         for index in 0..<count {
-            let id = "T-SIM-ATTACK-\(seed % 1_000_000)-\(index)"
+            let id = "T-SIM-\(kind)-\(seed % 1_000_000)-\(index)"
             let base = folder.appendingPathComponent(id).path
             if !FileManager.default.fileExists(atPath: base + ".pem") {
                 try authority.issueDeviceCertificate(deviceID: id, role: DeviceRole.terminal.rawValue).write(to: folder, baseName: id)

@@ -15,7 +15,7 @@ struct SimulateCommandTests {
             #expect(report["payments"] as? Int == 40)
             #expect((report["approved"] as? Int ?? 0) > 0)
             #expect(report["false_accepts"] as? Int == 0)
-            #expect((report["errors"] as? [String: Any])?.isEmpty == true)
+            #expect((report["errors"] as? [String: Any])?.isEmpty == true, "errors: \(report["errors"] ?? "none")")
             server.terminate()
             #expect(try await server.waitForExit() == 0)
         }

@@ -130,7 +130,7 @@ struct CaptureTests {
                     settings: LivenessSettings(),
                     submission: LivenessSubmission(evidence: FaceEvidence(challengeID: challenge.id, model: "m", frames: frames),
                                                    embeddingDimension: 1, deviceID: "T-1", deviceIsTerminal: true),
-                    consumption: .consumed(challenge), embeddings: nil, fingerprints: nil, fingerprintsSeenBefore: [])
+                    consumption: .consumed(challenge), embeddings: nil, replayNearFrames: 0)
                 #expect(check.check(context) == .pass, "\(first) \(second)")
                 let span = (frames.last?.timeMilliseconds ?? 0) - (frames.first?.timeMilliseconds ?? 0)
                 #expect(frames.count >= 5 && frames.count <= 60 && span <= 10_000)
