@@ -80,7 +80,8 @@ public struct ReplayCodeIndex: Sendable {
             var steps = 0
             while let seq = candidate, seq >= oldest, steps < Self.chainStepsMax {
                 let slot = seq % framesMax
-                if !forgotten[slot] && challengeKeys[slot] != challengeKey && codes[slot].hammingDistance(to: frame) <= hammingMax {
+                // Distance first: nearly every candidate fails it, and it needs no other array's cache line.
+                if codes[slot].hammingDistance(to: frame) <= hammingMax && !forgotten[slot] && challengeKeys[slot] != challengeKey {
                     return true
                 }
                 let older = previous[slot * ReplayCode.indexedChunks + chunk]

@@ -14,6 +14,9 @@ struct BenchLivenessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Evaluations to time.")
     var iterations = 20_000
 
+    @Option(name: .long, help: "Distinct people the captures come from, in turn (1: every capture is the same face, the replay memory's worst case).")
+    var people = 1_000
+
     @Option(name: .long, help: "Frames per capture.")
     var frames = 30
 
@@ -23,10 +26,16 @@ struct BenchLivenessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How the capture carries embeddings (and so the signed body): array or base64.")
     var encoding = "base64"
 
+    func validate() throws {
+        guard people >= 1 else { throw ValidationError("--people is at least 1") }
+    }
+
     func run() async throws {
         var random = SeededRandom(seed: 7)
         let model = SyntheticFaceModel.sim128
-        let person = SyntheticPerson(model: model, using: &random)
+        // The replay memory's cost grows with how many remembered frames share a code chunk with a
+        // new one, i.e. with earlier captures of the same face: a till's customers are many people.
+        let persons = (0..<people).map { _ in SyntheticPerson(model: model, using: &random) }
         let clock = ManualWallClock()
         var settings = LivenessSettings()
         settings.framesMax = max(settings.framesMax, frames)
@@ -47,7 +56,8 @@ struct BenchLivenessCommand: AsyncParsableCommand {
         motion = Array(motion.prefix(frames))
         for index in motion.indices { motion[index].timeMilliseconds = Int64(index) * 70 }
         let pad = [Double](repeating: 0.97, count: frames)
-        for _ in 0..<iterations {
+        for iteration in 0..<iterations {
+            let person = persons[iteration % people]
             let challenge = Challenge(id: Identifier.make(.challenge), deviceID: "T-BENCH", actions: actions,
                                       issuedAt: clock.now(), expiresAt: clock.now().addingTimeInterval(3600))
             _ = try await challenges.insert(challenge, outstandingPerDeviceMax: Int.max, now: clock.now())
@@ -74,7 +84,7 @@ struct BenchLivenessCommand: AsyncParsableCommand {
         precondition(passed == iterations, "bench captures must pass (\(passed)/\(iterations))")
         let perEvaluation = cpu / Double(iterations) * 1e6
         let bodyBytes = submissions.first?.requestBody.count ?? 0
-        print("LivenessPolicy.evaluate, \(frames) frames × \(model.dimension)-d, "
+        print("LivenessPolicy.evaluate, \(frames) frames × \(model.dimension)-d, \(people) people, "
               + "embeddings as \(encoding), " + (signed ? "signed body of \(bodyBytes) bytes" : "unsigned")
               + ", \(iterations) evaluations")
         print(String(format: "CPU per evaluation: %.1f µs   (wall %.1f µs)", perEvaluation,

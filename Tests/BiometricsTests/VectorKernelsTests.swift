@@ -97,6 +97,49 @@ struct VectorKernelsTests {
         }
     }
 
+    @Test("every sign-projection variant gives the portable loop's bits (replay codes agree across nodes)")
+    func signProjectionVariants() {
+        var random = SeededRandom(seed: TestSupport.seed("signProjectionVariants"))
+        let bits = 512
+        for padded in [8, 128, 136, 512] {
+            let rows = (0..<(bits * padded)).map { _ in Float(random.nextGaussian()) }
+            // Gaussian probes, then the edges: all zero (no sum is positive), subnormal values, and
+            // a probe orthogonal-ish to row 0 so its sum sits at rounding noise around zero.
+            var probes = (0..<50).map { _ in (0..<padded).map { _ in Float(random.nextGaussian()) } }
+            probes.append([Float](repeating: 0, count: padded))
+            probes.append((0..<padded).map { _ in Float(random.nextGaussian()) * 1e-41 })
+            var orthogonal = (0..<padded).map { _ in Float(random.nextGaussian()) }
+            let along = zip(orthogonal, rows.prefix(padded)).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+                / rows.prefix(padded).reduce(Float(0)) { $0 + $1 * $1 }
+            for index in 0..<padded { orthogonal[index] -= along * rows[index] }
+            probes.append(orthogonal)
+            for probe in probes {
+                func run(_ isa: String) -> [UInt64]? {
+                    var words = [UInt64](repeating: 0, count: bits / 64)
+                    let status = rows.withUnsafeBufferPointer { pr in
+                        probe.withUnsafeBufferPointer { pp in
+                            words.withUnsafeMutableBufferPointer { pw in
+                                facepay_sign_projection_variant(isa, pr.baseAddress!, bits, padded, pp.baseAddress!, pw.baseAddress!)
+                            }
+                        }
+                    }
+                    return status == 0 ? words : nil
+                }
+                guard let expected = run("portable") else { Issue.record("portable always runs"); return }
+                if let avx2 = run("avx2") { #expect(avx2 == expected, "avx2 at \(padded)") }
+                var chosen = [UInt64](repeating: 0, count: bits / 64)
+                rows.withUnsafeBufferPointer { pr in
+                    probe.withUnsafeBufferPointer { pp in
+                        chosen.withUnsafeMutableBufferPointer { pw in
+                            facepay_sign_projection(pr.baseAddress!, bits, padded, pp.baseAddress!, pw.baseAddress!)
+                        }
+                    }
+                }
+                #expect(chosen == expected)
+            }
+        }
+    }
+
     @Test("the compact score stays within the stated error bound of the exact score")
     func quantisationBound() {
         var random = SeededRandom(seed: TestSupport.seed("quantisationBound"))

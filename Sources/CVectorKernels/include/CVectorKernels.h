@@ -42,4 +42,9 @@ int facepay_dot_codes_rows_variant(const char *isa, const uint8_t *codes, size_t
 /// in debug builds too (the test servers screen every capture), like the scan above.
 void facepay_sign_projection(const float *rows, size_t bits, size_t padded, const float *probe, uint64_t *words);
 
+/// Tests: runs the variant named `isa` ("avx2", "portable"); returns 0, or -1 (computing nothing)
+/// when this CPU or build does not have it. Every variant gives the same bits.
+int facepay_sign_projection_variant(const char *isa, const float *rows, size_t bits, size_t padded, const float *probe,
+                                    uint64_t *words);
+
 #endif
