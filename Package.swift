@@ -141,6 +141,7 @@ let package = Package(
         .testTarget(name: "LivenessTests", dependencies: ["Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "FacePayCore"], swiftSettings: strict),
+        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "Ledger", "FacePayWire", "FacePayCore"], swiftSettings: strict),
         // Includes the regression tests of what the fuzz targets of Fuzz/ found.
         .testTarget(name: "FacePayWireTests", dependencies: ["FacePayWire", "FacePayCore", "Liveness"], swiftSettings: strict),
         .testTarget(

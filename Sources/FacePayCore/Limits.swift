@@ -4,7 +4,7 @@
 public struct Limits: Sendable, Equatable {
     /// Largest request body accepted; larger gets 413 before it is buffered.
     public var bodyBytesMax: Int = 1 << 20
-    /// Idempotency-Key length, inclusive.
+    /// Idempotency-Key length, inclusive (at most 255: the idempotency table's CHECK).
     public var idempotencyKeyCharactersMax: Int = 255
     /// Requests being handled at once; beyond it the server answers 503 `overloaded` at once.
     /// A terminal sends one request at a time on its keep-alive connection, so this only bites
@@ -40,6 +40,7 @@ public struct Limits: Sendable, Equatable {
     /// validates first and names the flag; this is the last line).
     public func validate() {
         precondition(bodyBytesMax > 0 && idempotencyKeyCharactersMax > 0, "body and key bounds must be positive")
+        precondition(idempotencyKeyCharactersMax <= 255, "the idempotency table stores keys of at most 255 characters")
         precondition(inFlightRequestsMax > 0 && connectionsMax > 0, "request and connection bounds must be positive")
         for seconds in [idleTimeoutSeconds, tlsHandshakeTimeoutSeconds, requestReadTimeoutSeconds] {
             precondition(Self.timeoutSecondsRange.contains(seconds), "timeouts must be within \(Self.timeoutSecondsRange)")

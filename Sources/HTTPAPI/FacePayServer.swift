@@ -61,6 +61,8 @@ public struct FacePayServer: Sendable {
                 metrics.increment("facepay_attempt_budget_locks", help: "Locks and step-ups engaged by the attempt budgets",
                                   labels: [("budget", budget)])
             })
+        var paymentsSettings = paymentsSettings
+        paymentsSettings.idempotencyKeyCharactersMax = settings.limits.idempotencyKeyCharactersMax
         let payments = PaymentsService(database: database, writer: writer, galleries: galleries, settings: paymentsSettings,
                                        keyRing: keyRing, clock: clock, observer: observer)
         // Before the listener opens: the first capture must not wait for the replay guard to load.

@@ -57,6 +57,10 @@ public enum PaymentDecision: Sendable, Equatable {
 /// The payment state machine on top of `TransferRules`: pay (automatic capture) or authorize,
 /// then capture ≤ held, void or expire, and refund up to what was captured. Pure.
 public enum PaymentRules {
+    /// Default life of a manual-capture hold (SPEC: 7 days; `PaymentRequest.holdExpiresAt` and
+    /// `facepay serve --hold-seconds` set another).
+    public static let holdDurationSecondsDefault: TimeInterval = 7 * 86_400
+
     public static func pay(_ request: PaymentRequest, wallet: Account?, merchantAccount: Account?,
                            spentTodayMinor: Int64, transferID: String, now: Date) -> PaymentDecision {
         let manual = request.captureMethod == .manual

@@ -112,7 +112,7 @@ extension PaymentsService {
 
     private func depositOnce(customerID: String, caller: Caller, key: String) async throws -> UseCaseResponse {
         let request = try WireBody.decode(MoneyBody.self, from: caller.body)
-        guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
+        _ = try Self.positiveAmount(request.amount)
         let caps = settings.depositCaps
         try caps.checkAmount(request.amount)
         let kioskID = caller.device.id

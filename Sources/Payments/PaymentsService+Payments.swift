@@ -18,7 +18,7 @@ extension PaymentsService {
 
     private func payOnce(_ caller: Caller, key: String) async throws -> UseCaseResponse {
         let request = try WireBody.decode(PaymentBody.self, from: caller.body)
-        guard request.amount > 0 else { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
+        _ = try Self.positiveAmount(request.amount)
         let captureMethod = try Self.captureMethod(request.captureMethod)
         if let reference = request.reference, reference.isEmpty || reference.count > settings.referenceCharactersMax {
             throw FacePayError.invalidField("reference", "must be 1-\(settings.referenceCharactersMax) characters")
@@ -163,7 +163,7 @@ extension PaymentsService {
     private func changeOnce(paymentID: String, caller: Caller, key: String,
                             _ change: @escaping @Sendable (Database, Int64?, String, Date) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
         let amount = caller.body.isEmpty ? nil : try WireBody.decode(AmountBody.self, from: caller.body).amount
-        if let amount, amount <= 0 { throw FacePayError.invalidField("amount", "must be a positive integer of minor units") }
+        if let amount { _ = try Self.positiveAmount(amount) }
         _ = try visiblePayment(id: paymentID, caller: caller)
         let deviceID = caller.device.id
         let now = clock.now()

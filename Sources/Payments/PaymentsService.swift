@@ -71,13 +71,20 @@ public struct PaymentsService: Sendable {
 
     // MARK: - Shared steps
 
-    /// The Idempotency-Key of a state-changing call, validated (1–255 characters).
+    /// The Idempotency-Key of a state-changing call, validated once here (`IdempotencyKey`); the
+    /// stores only assert it.
     func idempotencyKey(_ caller: Caller) throws -> String {
         guard let key = caller.idempotencyKey else {
             throw FacePayError(.badRequest, code: "invalid_idempotency_key", detail: "the Idempotency-Key header is required")
         }
-        try Idempotency.validateKey(key)
-        return key
+        return try IdempotencyKey.validated(key, charactersMax: settings.idempotencyKeyCharactersMax)
+    }
+
+    /// A caller's amount of minor units: positive (400 otherwise). The shape check of every
+    /// amount a caller sends; the money rules (limits, funds, holds) are the ledger's.
+    static func positiveAmount(_ amount: Int64, field: String = "amount") throws -> Int64 {
+        guard amount > 0 else { throw FacePayError.invalidField(field, "must be a positive integer of minor units") }
+        return amount
     }
 
     /// The fingerprint of exactly what was sent: method, path and body bytes.

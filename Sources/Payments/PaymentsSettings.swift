@@ -1,6 +1,7 @@
 import Biometrics
 import FacePayCore
 import Foundation
+import Ledger
 import Liveness
 
 /// The business settings of the use cases; every value has a product default and a flag/env
@@ -18,10 +19,12 @@ public struct PaymentsSettings: Sendable {
     public var attemptBudgets = AttemptBudgetSettings()
     /// Per-deposit and per-day deposit caps per customer (see `DepositCaps`).
     public var depositCaps = DepositCaps()
-    /// Manual-capture holds lapse after this long (SPEC: 7 days).
-    public var holdDurationSeconds: TimeInterval = 7 * 86_400
+    /// Manual-capture holds lapse after this long (SPEC: 7 days; the ledger's default).
+    public var holdDurationSeconds: TimeInterval = PaymentRules.holdDurationSecondsDefault
     /// Templates not used by a payment or verification for this long are purged (SPEC: 3 years).
     public var templateRetentionSeconds: TimeInterval = 3 * 365 * 86_400
+    /// Longest Idempotency-Key (the server copies `Limits.idempotencyKeyCharactersMax` here).
+    public var idempotencyKeyCharactersMax = Limits().idempotencyKeyCharactersMax
     /// Longest `reference` on a payment.
     public var referenceCharactersMax = 255
     /// The consent text versions a kiosk may present (empty: any non-empty version).

@@ -8,7 +8,7 @@ extension AppDatabase {
     /// before expensive or consuming work (liveness) — `Idempotency.run` checks again inside the
     /// write transaction, so a race between two identical requests still answers both the same.
     public func idempotentResponse(deviceID: String, key: String, fingerprint: RequestFingerprint) throws -> IdempotentResponse? {
-        try Idempotency.validateKey(key)
+        precondition(IdempotencyKey.isValid(key, charactersMax: Idempotency.keyCharactersMax), "the use case validates the Idempotency-Key")
         // One SELECT: no read transaction needed (see `device(id:)`).
         return try pool.unsafeRead { db in try Idempotency.storedResponse(db, deviceID: deviceID, key: key, fingerprint: fingerprint) }
     }

@@ -49,15 +49,9 @@ public struct IdempotentResponse: Sendable, Equatable {
 /// submission), so the stored response commits together with the effects of the operation
 /// that produced it, or neither does: a crash between the two cannot happen.
 public enum Idempotency {
-    /// 1–255 characters (Unicode scalars, as SQLite's `length()` counts), no control characters.
-    public static func validateKey(_ key: String, charactersMax: Int = 255) throws {
-        let count = key.unicodeScalars.count
-        guard count >= 1, count <= charactersMax,
-              !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw FacePayError(.badRequest, code: "invalid_idempotency_key",
-                               detail: "Idempotency-Key must be 1-\(charactersMax) characters without control characters")
-        }
-    }
+    /// The longest key the schema's CHECK admits; the use cases validate the caller's key (see
+    /// `IdempotencyKey`, bounded by `Limits.idempotencyKeyCharactersMax`) before it reaches a store.
+    public static let keyCharactersMax = 255
 
     /// The stored response of (device, key) when its fingerprint matches; nil when the key is new;
     /// 409 `idempotency_conflict` when it was used with a different request.
@@ -85,7 +79,7 @@ public enum Idempotency {
     /// transaction rolls its writes back), so a retry runs it again.
     public static func run(_ db: Database, deviceID: String, key: String, fingerprint: RequestFingerprint, now: Date,
                            operation: (Database) throws -> (status: Int, body: Data)) throws -> IdempotentResponse {
-        try validateKey(key)
+        precondition(IdempotencyKey.isValid(key, charactersMax: keyCharactersMax), "the use case validates the Idempotency-Key")
         if let stored = try storedResponse(db, deviceID: deviceID, key: key, fingerprint: fingerprint) { return stored }
         let response = try operation(db)
         precondition((100...599).contains(response.status), "not an HTTP status: \(response.status)")

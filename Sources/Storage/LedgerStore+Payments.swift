@@ -4,10 +4,6 @@ import GRDB
 import Ledger
 
 extension LedgerStore {
-    /// Default life of a manual-capture hold (SPEC: 7 days, configurable by passing
-    /// `PaymentRequest.holdExpiresAt`).
-    public static let holdDurationSecondsDefault: TimeInterval = 7 * 86_400
-
     /// Pays from a wallet to the merchant's account in the payment's currency (opened on the
     /// merchant's first payment in that currency): automatic capture posts at once, manual places
     /// a hold until `holdExpiresAt` (default now + 7 days).
@@ -21,7 +17,7 @@ extension LedgerStore {
         let now = Timestamp.truncated(now)
         var request = request
         if request.captureMethod == .manual {
-            request.holdExpiresAt = Timestamp.truncated(request.holdExpiresAt ?? now.addingTimeInterval(holdDurationSecondsDefault))
+            request.holdExpiresAt = Timestamp.truncated(request.holdExpiresAt ?? now.addingTimeInterval(PaymentRules.holdDurationSecondsDefault))
         }
         let wallet = try LedgerRows.fetchAccount(db, id: request.walletAccountID)
         let spentToday = try wallet?.dailyLimitMinor == nil ? 0 : LedgerRows.spentToday(db, accountID: request.walletAccountID, now: now)
@@ -78,7 +74,7 @@ extension LedgerStore {
                                              merchantID: String, deviceID: String, reference: String? = nil,
                                              auditDetail: [String: CanonicalJSON] = [:], now: Date) throws -> Payment {
         let now = Timestamp.truncated(now)
-        guard amount.amountMinor > 0 else { throw FacePayError.invalidField("amount", "must be positive") }
+        precondition(amount.amountMinor > 0, "the use case validates the amount")
         let payment = Payment(id: paymentID, status: .declined, captureMethod: captureMethod, amountMinor: amount.amountMinor,
                               currency: amount.currency, declineCode: declineCode, customerID: customerID, accountID: accountID,
                               merchantID: merchantID, merchantAccountID: nil, deviceID: deviceID, reference: reference,

@@ -72,7 +72,7 @@ import Testing
         #expect(held.debitsPending == 600)
         #expect(held.availableMinor == 400)
         let payment = try #require(try test.database.payment(id: paymentID))
-        #expect(payment.expiresAt.map { abs($0.timeIntervalSince(now) - LedgerStore.holdDurationSecondsDefault) < 1 } == true)
+        #expect(payment.expiresAt.map { abs($0.timeIntervalSince(now) - PaymentRules.holdDurationSecondsDefault) < 1 } == true)
 
         let capture = try test.database.pool.write { db in
             try LedgerStore.capture(db, paymentID: paymentID, amountMinor: 450, deviceID: terminalID, now: now)
