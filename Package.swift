@@ -69,10 +69,12 @@ let package = Package(
         // apart from storage and HTTP so the fuzz targets link only this.
         .target(name: "FacePayWire", dependencies: ["FacePayCore", "Liveness"], swiftSettings: strict),
         .target(name: "Ledger", dependencies: ["FacePayCore"], swiftSettings: strict),
+        // The storage boundary: the values and protocols the layers above speak to; no database.
+        .target(name: "Stores", dependencies: ["FacePayCore", "Ledger"], swiftSettings: strict),
         .target(
             name: "Storage",
             dependencies: [
-                "FacePayCore", "Ledger", "Liveness", "FacePayMigrations", "CSQLiteTuning",
+                "FacePayCore", "Ledger", "Liveness", "Stores", "FacePayMigrations", "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -92,7 +94,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "FacePayCore", "FacePayWire", "Payments", "Storage", "Ledger",
+                "FacePayCore", "FacePayWire", "Payments", "Stores", "Storage", "Ledger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

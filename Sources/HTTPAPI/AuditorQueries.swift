@@ -3,7 +3,7 @@ import FacePayWire
 import Foundation
 import Hummingbird
 
-import Storage
+import Stores
 
 /// Parsing of the auditor's query strings, every value checked and bounded (400 naming the
 /// parameter otherwise).

@@ -1,7 +1,7 @@
 import FacePayCore
 import Foundation
 import Ledger
-import Storage
+import Stores
 
 /// Auditor response bodies (snake_case, money as integer minor units, times RFC 3339).
 struct TransferWire: Encodable {

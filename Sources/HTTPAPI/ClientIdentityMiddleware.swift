@@ -2,7 +2,7 @@ import FacePayCore
 import Hummingbird
 import NIOCore
 import NIOSSL
-import Storage
+import Stores
 import SwiftASN1
 import Synchronization
 import X509
@@ -15,13 +15,13 @@ import X509
 /// revocation takes effect on the device's next request without a restart.
 public struct ClientIdentityMiddleware: RouterMiddleware {
     public typealias Context = FacePayRequestContext
-    let database: AppDatabase
+    let devices: any DeviceRegistry
     /// Parsed subjects of certificates seen, keyed by their DER bytes: parsing X.509 on every
     /// request of a keep-alive connection is wasted work. Only the parse is cached — the device
     /// row (and so a revocation) is still read on every request.
     let subjects = CertificateSubjectCache(capacity: 4096)
 
-    public init(database: AppDatabase) { self.database = database }
+    public init(devices: any DeviceRegistry) { self.devices = devices }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -53,7 +53,7 @@ public struct ClientIdentityMiddleware: RouterMiddleware {
         guard let deviceID = subject.commonName else {
             throw FacePayError(.forbidden, code: "unknown_device", detail: "client certificate has no CN")
         }
-        guard let device = try database.device(id: deviceID) else {
+        guard let device = try await devices.device(id: deviceID) else {
             throw FacePayError(.forbidden, code: "unknown_device", detail: "device \(deviceID) is not registered")
         }
         guard device.status == .active else {

@@ -1,7 +1,7 @@
 import FacePayCore
 import Foundation
 import Ledger
-import Storage
+import Stores
 
 /// Escaping for text placed in HTML. Every value the console shows comes from the ledger, and
 /// some of it is typed by people at a till (a payment `reference`), so nothing is written into

@@ -2,7 +2,8 @@ import FacePayCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Storage
+import Ledger
+import Stores
 
 /// `GET /console`: the auditor's read-only web console over the same data as the JSON calls —
 /// integrity badge and audit head, transfers with the filters and cursor of
@@ -12,7 +13,7 @@ import Storage
 /// Server-rendered HTML without any script. Query values are parsed by `AuditorQueries`, so a
 /// bad value is the same 400 problem+json as on the JSON calls (the page is never half-drawn).
 struct ConsoleRoutes {
-    let database: AppDatabase
+    let reader: any AuditReader
     let queries: AuditorQueries
 
     /// No script, style only inline, nothing loaded from anywhere: whatever slipped into a value
@@ -42,8 +43,8 @@ struct ConsoleRoutes {
         // Verified on every view, so the badge is computed now, not cached from before a
         // tampering — incrementally: only what was written since the last verified state (the
         // state advances only when nothing was wrong, so a red badge stays red).
-        let report = try await database.verifyIntegrityIncrementally(problemsMax: Self.problemsShownMax).report
-        let head = try database.auditHead() ?? AuditHead(seq: 0, hash: AuditLog.genesisHash)
+        let report = try await reader.verifyIntegrity(newSinceLastRun: Self.problemsShownMax)
+        let head = try await reader.auditHead() ?? AuditHead.genesis
         // Landing on the console shows what happened lately. The store pages forward only, so
         // with an action filter the list starts at the first event (finding the newest matching
         // events would mean scanning the log).
@@ -51,10 +52,13 @@ struct ConsoleRoutes {
         if eventsFromTail {
             eventQuery.afterSeq = max(0, head.seq - Int64(eventQuery.limit))
         }
+        let transfers = try await reader.transfers(transferQuery)
+        var account: Account?
+        if let accountID = transferQuery.accountID { account = try await reader.account(id: accountID) }
         let page = ConsolePage(
             device: device, report: report, head: head, state: ConsoleState(parameters: parameters),
-            transfers: try database.transfers(transferQuery), account: try transferQuery.accountID.flatMap(database.account(id:)),
-            events: try database.auditEvents(eventQuery), eventsFromTail: eventsFromTail)
+            transfers: transfers, account: account,
+            events: try await reader.auditEvents(eventQuery), eventsFromTail: eventsFromTail)
 
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"

@@ -2,7 +2,7 @@ import FacePayCore
 import Hummingbird
 import Logging
 import NIOCore
-import Storage
+import Stores
 
 /// Per-request state: the TLS channel (to read the client certificate), the authenticated device
 /// once `ClientIdentityMiddleware` has run, and the request id that every log line carries.

@@ -79,12 +79,12 @@ public struct FacePayServer: Sendable {
         router.add(middleware: InFlightLimitMiddleware(counter: inFlight))
         // Identity before the body: an unknown or revoked device is refused on its headers, so
         // it cannot make the server buffer a body (the unread rest is discarded, never kept).
-        router.add(middleware: ClientIdentityMiddleware(database: database))
+        router.add(middleware: ClientIdentityMiddleware(devices: database))
         router.add(middleware: BodyLimitMiddleware(bodyBytesMax: settings.limits.bodyBytesMax))
         IdentityRoutes().register(on: router)
         PaymentRoutes(payments: payments).register(on: router)
-        AuditorRoutes(database: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
-        ConsoleRoutes(database: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
+        AuditorRoutes(reader: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
+        ConsoleRoutes(reader: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(
@@ -102,7 +102,7 @@ public struct FacePayServer: Sendable {
 
         let opsLogger = { var copy = logger; copy[metadataKey: "listener"] = "ops"; return copy }()
         ops = Application(
-            router: OpsRoutes(database: database, metrics: metrics, readiness: readiness).router(),
+            router: OpsRoutes(health: database, metrics: metrics, readiness: readiness).router(),
             configuration: .init(address: .hostname(settings.opsHost, port: settings.opsPort), serverName: "facepay-ops"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.opsPort

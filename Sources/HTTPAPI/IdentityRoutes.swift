@@ -1,5 +1,5 @@
 import Hummingbird
-import Storage
+import Stores
 
 /// `GET /v1/me`: who the calling certificate is — the first call a terminal installer makes.
 /// `GET /openapi.json`: the OpenAPI 3.1 document of v1, for any registered device.

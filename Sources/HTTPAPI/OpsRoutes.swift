@@ -1,5 +1,5 @@
 import Hummingbird
-import Storage
+import Stores
 import Synchronization
 
 /// Whether the server is ready for traffic: the database is open and migrated and the API
@@ -16,7 +16,7 @@ public final class Readiness: Sendable {
 /// The plain-HTTP operations listener: `/healthz` (the process answers), `/readyz`, `/metrics`.
 /// Bound to loopback by default; it carries no customer data.
 struct OpsRoutes {
-    let database: AppDatabase
+    let health: any StoreHealth
     let metrics: ServerMetrics
     let readiness: Readiness
 
@@ -27,7 +27,7 @@ struct OpsRoutes {
             try JSONBody.response(["status": "ok"])
         }
         router.get("readyz") { _, _ in
-            guard readiness.isListening, database.isReady() else {
+            guard readiness.isListening, await health.isReady() else {
                 return ProblemDetails(status: .serviceUnavailable, code: "not_ready", detail: "database or API listener not ready").response()
             }
             return try JSONBody.response(["status": "ready"])

@@ -1,6 +1,6 @@
 import Hummingbird
 import Payments
-import Storage
+import Stores
 
 /// Terminal and kiosk calls: challenges, payments and their holds and refunds, verifications,
 /// enrolment, deposits, erasure. Roles are enforced per group; merchant scoping in the use cases.

@@ -2,7 +2,7 @@ import FacePayCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Storage
+import Stores
 
 /// `GET /v1/ledger/transfers.csv`, streamed page by page: memory is bounded by one page
 /// (`pageRows` transfers) whatever the size of the ledger.
@@ -19,15 +19,15 @@ import Storage
 /// a later failure can only cut the body, which the client sees as a chunked body without its
 /// last chunk, never as a complete file.
 struct TransferCSVExport: Sendable {
-    let database: AppDatabase
+    let reader: any AuditReader
     /// Transfers per read when the export is the whole filtered ledger.
     let pageRows: Int
     /// Told the number of transfers of each page read (tests assert the bound with it).
     let pageRead: @Sendable (Int) -> Void
 
-    init(database: AppDatabase, pageRows: Int, pageRead: @escaping @Sendable (Int) -> Void = { _ in }) {
+    init(reader: any AuditReader, pageRows: Int, pageRead: @escaping @Sendable (Int) -> Void = { _ in }) {
         precondition(pageRows > 0, "page size must be positive")
-        self.database = database
+        self.reader = reader
         self.pageRows = pageRows
         self.pageRead = pageRead
     }
@@ -35,10 +35,10 @@ struct TransferCSVExport: Sendable {
     static let nextCursorHeader = HTTPField.Name("Next-Cursor")!
 
     /// `query.limit` is honoured when `wantsAll` is false; otherwise every page of `pageRows`.
-    func response(_ query: TransferQuery, wantsAll: Bool) throws -> Response {
+    func response(_ query: TransferQuery, wantsAll: Bool) async throws -> Response {
         var query = query
         if wantsAll { query.limit = pageRows }
-        let first = try read(query)
+        let first = try await read(query)
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"transfers.csv\""
@@ -54,7 +54,7 @@ struct TransferCSVExport: Sendable {
             var next = first.nextCursor
             while let cursor = next {
                 pageQuery.afterSeq = cursor
-                let page = try export.read(pageQuery)
+                let page = try await export.read(pageQuery)
                 try await writer.write(Self.lines(page, header: false))
                 next = page.nextCursor
             }
@@ -62,8 +62,8 @@ struct TransferCSVExport: Sendable {
         })
     }
 
-    private func read(_ query: TransferQuery) throws -> TransferPage {
-        let page = try database.transfers(query)
+    private func read(_ query: TransferQuery) async throws -> TransferPage {
+        let page = try await reader.transfers(query)
         pageRead(page.transfers.count)
         return page
     }

@@ -16,7 +16,7 @@ import GRDB
 /// An event is appended inside the SQLite transaction of what it records, so both commit or
 /// neither does. Triggers abort every UPDATE and DELETE of `audit_events`.
 public enum AuditLog {
-    public static let genesisHash = String(repeating: "0", count: 64)
+    public static let genesisHash = AuditHead.genesisHash
 
     /// Keys (or parts of keys) that would carry biometric data. An event naming one is a
     /// programmer error: no biometric value is ever put in an audit event.

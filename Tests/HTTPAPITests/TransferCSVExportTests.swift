@@ -68,8 +68,8 @@ import Testing
             _ = try server.cast()
             _ = try Self.ledger(server, wallets: 2, deposits: 50)
             let pages = Mutex<[Int]>([])
-            let export = TransferCSVExport(database: server.database, pageRows: 7) { count in pages.withLock { $0.append(count) } }
-            let response = try export.response(TransferQuery(limit: 1_000), wantsAll: true)
+            let export = TransferCSVExport(reader: server.database, pageRows: 7) { count in pages.withLock { $0.append(count) } }
+            let response = try await export.response(TransferQuery(limit: 1_000), wantsAll: true)
             #expect(pages.withLock { $0 } == [7], "only the first page is read before the headers go out")
 
             let collected = CollectedBody()

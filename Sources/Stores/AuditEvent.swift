@@ -35,12 +35,6 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         self.prevHash = prevHash
         self.hash = hash
     }
-
-    /// The canonical event (see `AuditLog`): what is hashed after `prevHash`.
-    public var canonicalForm: String {
-        AuditLog.canonicalForm(seq: seq, eventID: eventID, time: time, actor: actor, action: action,
-                               subject: subject, detailText: detail)
-    }
 }
 
 /// The newest event of the chain (`GET /v1/audit/head`); auditors keep it to detect a truncated log.
@@ -52,6 +46,11 @@ public struct AuditHead: Sendable, Equatable, Codable {
         self.seq = seq
         self.hash = hash
     }
+
+    /// The `prev_hash` of the first event: 64 zeros.
+    public static let genesisHash = String(repeating: "0", count: 64)
+    /// The head of an empty log.
+    public static let genesis = AuditHead(seq: 0, hash: genesisHash)
 }
 
 /// Filters for reading the log (`GET /v1/audit/events?since=&action=&cursor=`).
@@ -75,4 +74,9 @@ public struct AuditEventPage: Sendable, Equatable {
     public let events: [AuditEvent]
     /// The seq to pass as `afterSeq` for the next page, nil on the last page.
     public let nextCursor: Int64?
+
+    public init(events: [AuditEvent], nextCursor: Int64?) {
+        self.events = events
+        self.nextCursor = nextCursor
+    }
 }

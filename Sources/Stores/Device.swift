@@ -1,6 +1,5 @@
 import FacePayCore
 import Foundation
-import GRDB
 
 /// Who a client certificate may be: the certificate's OU.
 public enum DeviceRole: String, Sendable, Codable, CaseIterable {
@@ -12,9 +11,7 @@ public enum DeviceStatus: String, Sendable, Codable {
 }
 
 /// A registered device (row of `devices`). The certificate's CN is `id`.
-public struct Device: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "devices"
-
+public struct Device: Sendable, Equatable, Codable {
     public var id: String
     public var role: DeviceRole
     public var merchantID: String?
@@ -41,8 +38,8 @@ public struct Device: Sendable, Equatable, Codable, FetchableRecord, Persistable
         self.revokedAt = nil
     }
 
-    /// A row as stored.
-    init(id: String, role: DeviceRole, merchantID: String?, status: DeviceStatus, signingPublicKey: Data?,
+    /// A row as stored (the stores build it).
+    package init(id: String, role: DeviceRole, merchantID: String?, status: DeviceStatus, signingPublicKey: Data?,
          createdAt: String, revokedAt: String?) {
         self.id = id
         self.role = role

@@ -49,7 +49,7 @@ public struct IntegrityReport: Sendable, Equatable, Codable {
     }
 
     public init(eventsChecked: Int, transfersChecked: Int, problems: [IntegrityProblem], mode: Mode = .full,
-                head: AuditHead = AuditHead(seq: 0, hash: AuditLog.genesisHash)) {
+                head: AuditHead = .genesis) {
         self.ok = problems.isEmpty
         self.eventsChecked = eventsChecked
         self.transfersChecked = transfersChecked
