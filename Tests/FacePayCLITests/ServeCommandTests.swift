@@ -34,8 +34,16 @@ struct ServeCommandTests {
             // A client that uploads its body slowly (6,000 bytes at 1,500 B/s: about 4 s in flight).
             try Data(repeating: 0x20, count: 6000).write(to: directory.appendingPathComponent("body.bin"))
             let slowCall = curl + " --silent --output response.json --write-out '%{http_code}' --limit-rate 1500 -X POST --data-binary @body.bin"
+                + " --trace-ascii trace.log"
             async let slow = shell(slowCall, in: directory)
-            try await Task.sleep(for: .seconds(1.5))
+            // SIGTERM only once the request is in flight (its headers sent): on a loaded machine
+            // curl may need more than a moment to start, and a signal before it connected tests nothing.
+            let trace = directory.appendingPathComponent("trace.log")
+            for _ in 0..<200 {
+                if let text = try? String(contentsOf: trace, encoding: .utf8), text.contains("=> Send header") { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .seconds(0.5))
             server.terminate()
             let (curlStatus, httpCode) = try await slow
             #expect(curlStatus == 0, "the in-flight request was cut off")
