@@ -70,7 +70,10 @@ let package = Package(
         .target(name: "FacePayWire", dependencies: ["FacePayCore", "Liveness"], swiftSettings: strict),
         .target(name: "Ledger", dependencies: ["FacePayCore"], swiftSettings: strict),
         // The storage boundary: the values and protocols the layers above speak to; no database.
-        .target(name: "Stores", dependencies: ["FacePayCore", "Ledger"], swiftSettings: strict),
+        .target(
+            name: "Stores",
+            dependencies: ["FacePayCore", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .target(
             name: "Storage",
             dependencies: [
@@ -85,8 +88,7 @@ let package = Package(
         .target(
             name: "Payments",
             dependencies: [
-                "FacePayCore", "Biometrics", "Liveness", "FacePayWire", "Ledger", "Storage",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "FacePayCore", "Biometrics", "Liveness", "FacePayWire", "Ledger", "Stores", "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -131,7 +133,6 @@ let package = Package(
             dependencies: [
                 "FacePayCore", "Biometrics", "Liveness", "Ledger", "Storage", "Payments", "HTTPAPI", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

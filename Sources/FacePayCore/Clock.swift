@@ -118,5 +118,9 @@ public enum GregorianCalendarDays {
 extension Date {
     /// Whole milliseconds since 1970, as the stores keep times in INTEGER columns.
     public var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Whole milliseconds since 1970, rounded down (what the ledger stores and its ids encode).
+    /// The small tolerance makes it idempotent: a time that is already a whole millisecond (but
+    /// not exactly representable as a Double) stays on it.
+    public var wholeMillisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000 + 0.001).rounded(.down)) }
     public init(epochMilliseconds: Int64) { self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000) }
 }

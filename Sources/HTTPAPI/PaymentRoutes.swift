@@ -39,7 +39,7 @@ struct PaymentRoutes {
             .add(middleware: RequireRoleMiddleware(.terminal, .auditor))
             .get(":id") { request, context in
                 let id = try context.parameters.require("id")
-                return UseCaseHTTP.response(try payments.payment(id: id, caller: try await UseCaseHTTP.caller(request, context)))
+                return UseCaseHTTP.response(try await payments.payment(id: id, caller: try await UseCaseHTTP.caller(request, context)))
             }
 
         let kiosk = router.group("v1/customers").add(middleware: RequireRoleMiddleware(.kiosk))

@@ -1,8 +1,7 @@
 import FacePayCore
 import Foundation
-import GRDB
 import Liveness
-import Storage
+import Stores
 import Synchronization
 
 /// The attempt budgets' settings. The reasoning is in docs/BIOMETRICS.md ("Attempt budgets").
@@ -71,10 +70,10 @@ final class AttemptBudgets: Sendable {
     /// How far back the log matters for any budget.
     var memorySeconds: Double { trackers.values.map(\.memorySeconds).max() ?? 0 }
 
-    /// Replays the persisted failures of the last `memorySeconds` (start-up).
-    func load(from database: AppDatabase) throws {
+    /// Replays the persisted failures of the last `memorySeconds` (start-up), read by `failuresSince`.
+    func load(_ failuresSince: (Date) throws -> [(failure: AttemptFailure, at: Date)]) throws {
         let horizon = clock.now().addingTimeInterval(-memorySeconds)
-        for (failure, at) in try database.attemptFailures(since: horizon) {
+        for (failure, at) in try failuresSince(horizon) {
             guard let budget = Budget(rawValue: failure.budget) else { continue }
             tracker(budget).recordFailure(deviceID: failure.subject, at: at)
         }
@@ -120,22 +119,20 @@ struct AttemptOutcome: Sendable {
 
     var engagedLivenessLockout: Bool { engaged.contains { $0.budget == AttemptBudgets.Budget.liveness.rawValue } }
 
-    /// Persists the failures and audits every lock and step-up, inside the decision's transaction.
-    func persist(_ db: Database, actor: String, now: Date) throws {
-        try AttemptFailureLog.append(db, failures, at: now)
-        for lock in engaged {
+    /// What the decision's unit of work writes: the failures, an audit event for every lock and
+    /// step-up engaged, and the prune horizon when this write also prunes the log.
+    func stored(actor: String, now: Date) -> FailedAttempts {
+        let audits = engaged.map { lock in
             switch AttemptBudgets.Budget(rawValue: lock.budget) {
             case .liveness:
-                try AuditLog.append(db, actor: actor, action: "device.locked", subject: lock.subject,
-                                    detail: ["reason": .string("liveness_failures")], now: now)
+                AuditEntry(actor: actor, action: "device.locked", subject: lock.subject, detail: ["reason": .string("liveness_failures")])
             case .deviceMatch:
-                try AuditLog.append(db, actor: actor, action: "device.locked", subject: lock.subject,
-                                    detail: ["reason": .string("match_failures")], now: now)
+                AuditEntry(actor: actor, action: "device.locked", subject: lock.subject, detail: ["reason": .string("match_failures")])
             case .hintBucket, .customer, nil:
-                try AuditLog.append(db, actor: actor, action: "attempts.stepped_up", subject: "\(lock.budget):\(lock.subject)",
-                                    detail: ["budget": .string(lock.budget)], now: now)
+                AuditEntry(actor: actor, action: "attempts.stepped_up", subject: "\(lock.budget):\(lock.subject)",
+                           detail: ["budget": .string(lock.budget)])
             }
         }
-        if let seconds = pruneOlderThanSeconds { try AttemptFailureLog.prune(db, before: now.addingTimeInterval(-seconds)) }
+        return FailedAttempts(failures: failures, audits: audits, pruneBefore: pruneOlderThanSeconds.map { now.addingTimeInterval(-$0) })
     }
 }

@@ -1,5 +1,6 @@
+import FacePayWire
 import Foundation
-import Storage
+import Stores
 
 /// Who is calling and exactly what they sent: the authenticated device, the raw body bytes
 /// (signatures and idempotency fingerprints are over these), the signature header, the
@@ -33,5 +34,18 @@ public struct UseCaseResponse: Sendable, Equatable {
         self.status = status
         self.body = body
         self.replayed = replayed
+    }
+}
+
+extension UseCaseResponse {
+    init(_ response: IdempotentResponse) {
+        self.init(status: response.status, body: response.body, replayed: response.replayed)
+    }
+}
+
+extension StoredResponse {
+    /// A JSON answer to store, encoded at the edge's one encoder.
+    static func json(_ status: Int, _ value: some Encodable) throws -> StoredResponse {
+        StoredResponse(status: status, body: try WireBody.encode(value))
     }
 }

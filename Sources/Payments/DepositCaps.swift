@@ -1,7 +1,5 @@
 import FacePayCore
 import Foundation
-import GRDB
-import Storage
 
 /// How much money may go into one customer's wallet: per deposit and per UTC day (the initial
 /// deposit at enrolment included). Amounts in minor units of the wallet's currency.
@@ -24,12 +22,6 @@ public struct DepositCaps: Sendable, Equatable {
             throw FacePayError(.unprocessable, code: "deposit_limit_exceeded",
                                detail: "a deposit is at most \(perDepositMaxMinor) minor units")
         }
-    }
-
-    /// Both caps, inside the deposit's transaction (so two concurrent deposits cannot both pass
-    /// the day's cap).
-    func check(_ db: Database, accountID: String, amountMinor: Int64, now: Date) throws {
-        try check(amountMinor, depositedTodayMinor: try LedgerStore.depositedMinor(db, accountID: accountID, since: Self.startOfUTCDay(now)))
     }
 
     /// Both caps for a deposit of `amountMinor` into a wallet that took `today` already (0 for a

@@ -2,10 +2,9 @@ import Biometrics
 import FacePayCore
 import FacePayWire
 import Foundation
-import GRDB
 import Ledger
 import Liveness
-import Storage
+import Stores
 
 extension PaymentsService {
     /// `POST /v1/customers` (kiosk). Consent first (nothing biometric is looked at without it),
@@ -45,12 +44,10 @@ extension PaymentsService {
         guard case .live(let probe, let profile, let captureID) = face else {
             if case .notLive(let failed, let attempts) = face {
                 // Audit the failed attempt and the lockout, then answer 422 (nothing is stored as a result).
-                try await writer.submit { db in
-                    try AuditLog.append(db, actor: kioskID, action: "enrolment.liveness_failed", subject: kioskID,
-                                        detail: Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
-                                                                     templatesSearched: nil, model: profile(of: request)), now: now)
-                    try attempts.persist(db, actor: kioskID, now: now)
-                }
+                let audit = AuditEntry(actor: kioskID, action: "enrolment.liveness_failed", subject: kioskID,
+                                       detail: Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
+                                                                    templatesSearched: nil, model: profile(of: request)))
+                try await customers.recordFaceAttempt(audit, attempts: attempts.stored(actor: kioskID, now: now), used: nil, now: now)
                 throw LivenessFailure(failedChecks: failed.map(\.rawValue))
             }
             preconditionFailure("unreachable")
@@ -63,41 +60,26 @@ extension PaymentsService {
             let duplicate = galleries.search(index, probe, bucket: nil)
             if case .accepted = OpenSetDecision.identify(candidates: duplicate.candidates, templatesSearched: duplicate.templatesSearched,
                                                          profile: profile, policy: settings.matchPolicy) {
-                _ = try await writer.submit { db in
-                    try AuditLog.append(db, actor: kioskID, action: "enrolment.duplicate_face", subject: kioskID,
-                                        detail: ["model": .string(profile.id)], now: now)
-                }
+                try await customers.recordFaceAttempt(
+                    AuditEntry(actor: kioskID, action: "enrolment.duplicate_face", subject: kioskID, detail: ["model": .string(profile.id)]),
+                    attempts: .none, used: nil, now: now)
                 throw FacePayError(.conflict, code: "already_enrolled", detail: "this face is already enrolled")
             }
 
             let customerID = LedgerIdentifier.make(.customer, now: now)
-            let keyRing = keyRing
-            let template = probe.values
-            let modelID = profile.id
-            let response = try await commitIdempotently(caller, key: key) { db in
-                let account = try LedgerStore.createAccount(db, kind: .customerWallet, ownerID: customerID, currency: deposit.currency,
-                                                            actor: kioskID, now: now)
-                let customer = Customer(id: customerID, fullName: name, phoneE164: phone, accountID: account.id,
-                                        consentVersion: consentVersion, consentKioskID: kioskID, now: now)
-                try customer.insert(db)
-                // The ring is asked here, inside the transaction that stores the row, so a `keys rotate`
-                // that wrote the key file before this transaction began is always seen (see TemplateKeyRingSource).
-                try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: modelID,
-                                             keyRing: keyRing.sealingRing(), now: now)
-                try SQLiteReplayGuardStore.attribute(db, captureID: captureID, customerID: customerID)
-                try AuditLog.append(db, actor: kioskID, action: "customer.enrolled", subject: customerID, detail: [
-                    "account_id": .string(account.id), "consent_version": .string(consentVersion), "model": .string(modelID),
-                ], now: now)
+            let enrolment = NewEnrolment(customerID: customerID, fullName: name, phoneE164: phone, consentVersion: consentVersion,
+                                         kioskID: kioskID, initialDeposit: deposit, template: probe.values, modelID: profile.id,
+                                         captureID: captureID)
+            let response = UseCaseResponse(try await customers.enrol(enrolment, frame: self.frame(caller, key: key, now: now)) { account, deposited in
                 var balance: Int64 = 0
-                if deposit.amountMinor > 0 {
-                    switch try LedgerStore.deposit(db, accountID: account.id, amount: deposit, deviceID: kioskID, actor: kioskID, now: now) {
-                    case .accepted: balance = deposit.amountMinor
-                    case .rejected(let code): throw Self.ledgerError(code)
-                    }
+                switch deposited {
+                case .accepted?: balance = deposit.amountMinor
+                case .rejected(let code)?: throw Self.ledgerError(code)
+                case nil: break
                 }
-                return (201, try WireBody.encode(EnrolmentResponse(customerID: customerID, accountID: account.id,
-                                                                   currency: deposit.currency.code, balance: balance)))
-            }
+                return try .json(201, EnrolmentResponse(customerID: customerID, accountID: account.id,
+                                                         currency: deposit.currency.code, balance: balance))
+            })
             if !response.replayed {
                 _ = index.add(subjectID: customerID, bucket: String(phone.suffix(4)), embedding: probe)
             }
@@ -115,23 +97,23 @@ extension PaymentsService {
         _ = try Self.positiveAmount(request.amount)
         let caps = settings.depositCaps
         try caps.checkAmount(request.amount)
-        let kioskID = caller.device.id
         let now = clock.now()
-        return try await commitIdempotently(caller, key: key) { db in
-            guard let customer = try Customer.find(db, id: customerID) else {
-                throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
-            }
-            try caps.check(db, accountID: customer.accountID, amountMinor: request.amount, now: now)
-            switch try LedgerStore.deposit(db, accountID: customer.accountID, amount: request.money, deviceID: kioskID, actor: kioskID, now: now) {
+        let deposit = WalletDeposit(customerID: customerID, amount: request.money, depositsCountedSince: DepositCaps.startOfUTCDay(now))
+        let frame = self.frame(caller, key: key, now: now)
+        return UseCaseResponse(try await ledger.deposit(deposit, frame: frame, admit: { customer, depositedToday in
+            guard customer != nil else { throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)") }
+            // Inside the deposit's transaction, so two concurrent deposits cannot both pass the day's cap.
+            try caps.check(request.amount, depositedTodayMinor: depositedToday)
+        }, respond: { customer, outcome, balance in
+            switch outcome {
             case .accepted(let transfer):
-                let balance = try LedgerStore.account(db, id: customer.accountID)?.availableMinor ?? 0
-                return (201, try WireBody.encode(DepositResponse(
+                return try .json(201, DepositResponse(
                     transferID: transfer.id, customerID: customerID, accountID: customer.accountID, amount: request.amount,
-                    currency: request.currency.code, balance: balance, createdAt: now.rfc3339)))
+                    currency: request.currency.code, balance: balance, createdAt: now.rfc3339))
             case .rejected(let code):
                 throw Self.ledgerError(code)
             }
-        }
+        }))
     }
 }
 

@@ -2,10 +2,8 @@ import Biometrics
 import FacePayCore
 import FacePayWire
 import Foundation
-import GRDB
 import Liveness
-import Storage
-import Synchronization
+import Stores
 
 extension PaymentsService {
     /// `DELETE /v1/customers/{id}/biometrics` (kiosk), proven by a fresh live 1:1 capture of that
@@ -23,8 +21,8 @@ extension PaymentsService {
         let response = try await idempotently(caller) { caller, key in try await eraseOnce(customerID: customerID, caller: caller, key: key) }
         // Also on a replayed 204: the retry of an erasure whose checkpoint stayed busy completes it.
         galleries.removeEverywhere(customerID: customerID)
-        try database.erasureJournal.record(customerID: customerID, erasedAt: clock.now())
-        guard try await database.checkpointAndTruncateWALUntilComplete(attemptsMax: settings.erasureCheckpointAttemptsMax) else {
+        guard try await customers.completeErasure(customerID: customerID, erasedAt: clock.now(),
+                                                  attemptsMax: settings.erasureCheckpointAttemptsMax) else {
             throw FacePayError(.unavailable, code: "erasure_incomplete",
                                detail: "the template is deleted but its pages are not yet overwritten on disk; retry with the same Idempotency-Key",
                                retryAfterSeconds: 1)
@@ -34,7 +32,7 @@ extension PaymentsService {
 
     private func eraseOnce(customerID: String, caller: Caller, key: String) async throws -> UseCaseResponse {
         let request = try WireBody.decode(ErasureBody.self, from: caller.body)
-        guard let customer = try await database.pool.read({ db in try Customer.find(db, id: customerID) }) else {
+        guard let customer = try await customers.customer(id: customerID) else {
             throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
         }
         let face = try await checkFace(request.face, caller: caller)
@@ -42,12 +40,10 @@ extension PaymentsService {
         let now = clock.now()
         switch face {
         case .notLive(let failed, let attempts):
-            try await writer.submit { db in
-                try AuditLog.append(db, actor: kioskID, action: "erasure.liveness_failed", subject: customerID,
-                                    detail: Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
-                                                                 templatesSearched: nil, model: request.face.model), now: now)
-                try attempts.persist(db, actor: kioskID, now: now)
-            }
+            let audit = AuditEntry(actor: kioskID, action: "erasure.liveness_failed", subject: customerID,
+                                   detail: Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
+                                                                templatesSearched: nil, model: request.face.model))
+            try await customers.recordFaceAttempt(audit, attempts: attempts.stored(actor: kioskID, now: now), used: nil, now: now)
             throw LivenessFailure(failedChecks: failed.map(\.rawValue))
         case .live(let probe, let profile, let captureID):
             let alreadyErased = customer.biometricsErasedAt != nil
@@ -61,28 +57,12 @@ extension PaymentsService {
             }
             // The index changes only after this commit (in `eraseBiometrics`): a failed commit
             // leaves everything as it was.
-            let forgottenCaptures = CaptureIDs()
-            let response = try await commitIdempotently(caller, key: key) { db in
-                let removed = try AppDatabase.deleteTemplates(db, customerID: customerID)
-                // The replay codes of their captures, this one's included (attributed first so
-                // that the delete takes it too).
-                try SQLiteReplayGuardStore.attribute(db, captureID: captureID, customerID: customerID)
-                forgottenCaptures.set(try SQLiteReplayGuardStore.deleteSightings(db, customerID: customerID))
-                try db.execute(sql: "UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, ?) WHERE id = ?",
-                               arguments: [now.rfc3339, customerID])
-                try AuditLog.append(db, actor: kioskID, action: "customer.biometrics_erased", subject: customerID,
-                                    detail: ["rows_deleted": .integer(Int64(removed))], now: now)
-                return (204, Data())
+            let (response, forgottenCaptures) = try await customers.eraseBiometrics(
+                customerID: customerID, captureID: captureID, frame: self.frame(caller, key: key, now: now)) { _ in
+                StoredResponse(status: 204, body: Data())
             }
-            replayGuard.forget(captureIDs: forgottenCaptures.value.withLock { $0 })
-            return response
+            replayGuard.forget(captureIDs: forgottenCaptures)
+            return UseCaseResponse(response)
         }
     }
-}
-
-/// The capture ids an erasure's transaction deleted, handed out of its closure.
-private final class CaptureIDs: Sendable {
-    let value = Mutex<Set<Int64>>([])
-
-    func set(_ ids: Set<Int64>) { value.withLock { $0 = ids } }
 }

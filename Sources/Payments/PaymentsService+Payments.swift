@@ -2,10 +2,9 @@ import Biometrics
 import FacePayCore
 import FacePayWire
 import Foundation
-import GRDB
 import Ledger
 import Liveness
-import Storage
+import Stores
 
 extension PaymentsService {
     /// `POST /v1/payments` (terminal). Liveness, then 1:N identification (narrowed by the phone
@@ -43,18 +42,22 @@ extension PaymentsService {
         let reference = request.reference
         let paymentID = LedgerIdentifier.make(.payment, now: now)
 
+        let frame = self.frame(caller, key: key, now: now)
+        func declined(_ code: String, detail: [String: CanonicalJSON], attempts: AttemptOutcome,
+                      liveness: LivenessSummary) async throws -> UseCaseResponse {
+            let payment = DeclinedPayment(paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: code,
+                                          merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail)
+            return UseCaseResponse(try await ledger.recordDeclined(payment, attempts: attempts.stored(actor: deviceID, now: now), frame: frame) { payment in
+                try .json(201, PaymentResponse(payment, customer: nil, liveness: liveness, match: nil))
+            })
+        }
+
         switch face {
         case .notLive(let failed, let attempts):
-            let liveness = LivenessSummary(passed: false, failedChecks: failed.map(\.rawValue))
             let detail = Self.faceAuditDetail(failedChecks: failed, decision: nil, score: nil, margin: nil,
                                               templatesSearched: nil, model: request.face.model)
-            return try await commitIdempotently(caller, key: key) { db in
-                let payment = try LedgerStore.recordDeclinedPayment(
-                    db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: "liveness_failed",
-                    merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail, now: now)
-                try attempts.persist(db, actor: deviceID, now: now)
-                return (201, try WireBody.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
-            }
+            return try await declined("liveness_failed", detail: detail, attempts: attempts,
+                                      liveness: LivenessSummary(passed: false, failedChecks: failed.map(\.rawValue)))
 
         case .live(let probe, let profile, let captureID):
             let index = try galleries.index(for: profile.id)
@@ -76,121 +79,88 @@ extension PaymentsService {
                 let (code, bestScore) = Self.declineCode(decision)
                 let detail = Self.faceAuditDetail(failedChecks: nil, decision: code, score: bestScore, margin: nil,
                                                   templatesSearched: searched, model: modelID, policy: policy)
-                return try await commitIdempotently(caller, key: key) { db in
-                    let payment = try LedgerStore.recordDeclinedPayment(
-                        db, paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: code,
-                        merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail, now: now)
-                    try attempts.persist(db, actor: deviceID, now: now)
-                    return (201, try WireBody.encode(PaymentResponse(payment, customer: nil, liveness: liveness, match: nil)))
-                }
+                return try await declined(code, detail: detail, attempts: attempts, liveness: liveness)
             }
             let detail = Self.faceAuditDetail(failedChecks: nil, decision: "accepted", score: score, margin: margin,
                                               templatesSearched: searched, model: modelID, policy: policy)
             let match = MatchSummary(score: score, margin: margin)
-            return try await commitIdempotently(caller, key: key) { db in
-                guard let customer = try Customer.find(db, id: customerID) else {
-                    throw FacePayError(.internalFailure, code: "gallery_out_of_sync", detail: "matched customer \(customerID) has no row")
-                }
-                let paymentRequest = PaymentRequest(
-                    paymentID: paymentID, amount: amount, captureMethod: captureMethod, customerID: customerID,
-                    walletAccountID: customer.accountID, merchantID: merchantID, deviceID: deviceID,
-                    reference: reference, holdExpiresAt: holdExpiresAt)
+            let payment = MatchedPayment(
+                paymentID: paymentID, amount: amount, captureMethod: captureMethod, customerID: customerID, merchantID: merchantID,
+                deviceID: deviceID, reference: reference, holdExpiresAt: holdExpiresAt, auditDetail: detail,
+                template: TemplateUse(customerID: customerID, modelID: modelID, captureID: captureID))
+            return UseCaseResponse(try await ledger.pay(payment, attempts: attempts.stored(actor: deviceID, now: now), frame: frame) { decision, customer in
                 let summary = Self.summary(customer)
-                // Whatever the ledger says, the capture was this customer's: erasing them forgets it.
-                try SQLiteReplayGuardStore.attribute(db, captureID: captureID, customerID: customerID)
-                switch try LedgerStore.pay(db, paymentRequest, auditDetail: detail, now: now) {
+                switch decision {
                 case .accepted(let step):
-                    try AppDatabase.touchTemplate(db, customerID: customerID, model: modelID, now: now)
-                    return (201, try WireBody.encode(PaymentResponse(step.payment, customer: summary, liveness: liveness, match: match)))
+                    return try .json(201, PaymentResponse(step.payment, customer: summary, liveness: liveness, match: match))
                 case .declined(let payment):
-                    return (201, try WireBody.encode(PaymentResponse(payment, customer: summary, liveness: liveness, match: match)))
+                    return try .json(201, PaymentResponse(payment, customer: summary, liveness: liveness, match: match))
                 case .rejected(let code):
                     throw Self.ledgerError(code)
                 }
-            }
+            })
         }
     }
 
     /// `GET /v1/payments/{id}`: the merchant's own terminals, or an auditor.
-    public func payment(id: String, caller: Caller) throws -> UseCaseResponse {
-        let payment = try visiblePayment(id: id, caller: caller)
-        let customer = try payment.customerID.flatMap { id in try database.pool.read { db in try Customer.find(db, id: id) } }
+    public func payment(id: String, caller: Caller) async throws -> UseCaseResponse {
+        let payment = try await visiblePayment(id: id, caller: caller)
+        let customer = try await payment.customerID.asyncFlatMap { id in try await customers.customer(id: id) }
         let body = try WireBody.encode(PaymentResponse(payment, customer: customer.map(Self.summary), liveness: nil, match: nil))
         return UseCaseResponse(status: 200, body: body)
     }
 
     /// `POST /v1/payments/{id}/capture` `{"amount": ≤ held}` (whole hold when absent).
     public func capture(paymentID: String, caller: Caller) async throws -> UseCaseResponse {
-        try await changePayment(paymentID: paymentID, caller: caller) { db, amount, deviceID, now in
-            let outcome = try LedgerStore.capture(db, paymentID: paymentID, amountMinor: amount, deviceID: deviceID, now: now)
-            return try Self.paymentStepResponse(db, outcome, status: 200)
-        }
+        try await changePayment(paymentID: paymentID, caller: caller) { amount in .capture(amountMinor: amount) }
     }
 
     /// `POST /v1/payments/{id}/void`: releases the whole hold.
     public func void(paymentID: String, caller: Caller) async throws -> UseCaseResponse {
-        try await changePayment(paymentID: paymentID, caller: caller) { db, _, deviceID, now in
-            let outcome = try LedgerStore.void(db, paymentID: paymentID, deviceID: deviceID, now: now)
-            return try Self.paymentStepResponse(db, outcome, status: 200)
-        }
+        try await changePayment(paymentID: paymentID, caller: caller) { _ in .void }
     }
 
     /// `POST /v1/payments/{id}/refunds` `{"amount": …}` (everything not yet refunded when absent);
     /// the total refunded never exceeds what was captured.
     public func refund(paymentID: String, caller: Caller) async throws -> UseCaseResponse {
-        try await changePayment(paymentID: paymentID, caller: caller) { db, amount, deviceID, now in
-            guard let payment = try LedgerStore.payment(db, id: paymentID) else { throw Self.paymentNotFound(paymentID) }
-            let amount = amount ?? (payment.capturedMinor - payment.refundedMinor)
-            guard amount > 0 else {
-                throw FacePayError(.conflict, code: "payment_not_refundable", detail: "nothing left to refund on \(paymentID)")
-            }
-            switch try LedgerStore.refund(db, paymentID: paymentID, amountMinor: amount, deviceID: deviceID, now: now) {
-            case .accepted(let step):
-                guard let refund = step.refund else { preconditionFailure("a refund step carries its refund") }
-                return (201, try WireBody.encode(RefundResponse(refund)))
-            case .rejected(let code):
-                throw Self.ledgerError(code)
-            }
-        }
+        try await changePayment(paymentID: paymentID, caller: caller) { amount in .refund(amountMinor: amount) }
     }
 
     /// Capture, void and refund: idempotent, and only on this merchant's payments.
     private func changePayment(paymentID: String, caller: Caller,
-                               _ change: @escaping @Sendable (Database, Int64?, String, Date) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
-        try await idempotently(caller) { caller, key in try await changeOnce(paymentID: paymentID, caller: caller, key: key, change) }
-    }
-
-    private func changeOnce(paymentID: String, caller: Caller, key: String,
-                            _ change: @escaping @Sendable (Database, Int64?, String, Date) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
-        let amount = caller.body.isEmpty ? nil : try WireBody.decode(AmountBody.self, from: caller.body).amount
-        if let amount { _ = try Self.positiveAmount(amount) }
-        _ = try visiblePayment(id: paymentID, caller: caller)
-        let deviceID = caller.device.id
-        let now = clock.now()
-        return try await commitIdempotently(caller, key: key) { db in try change(db, amount, deviceID, now) }
+                               _ makeChange: (Int64?) -> PaymentChange) async throws -> UseCaseResponse {
+        try await idempotently(caller) { caller, key in
+            let amount = caller.body.isEmpty ? nil : try WireBody.decode(AmountBody.self, from: caller.body).amount
+            if let amount { _ = try Self.positiveAmount(amount) }
+            _ = try await visiblePayment(id: paymentID, caller: caller)
+            let change = makeChange(amount)
+            return UseCaseResponse(try await ledger.change(change, paymentID: paymentID, frame: frame(caller, key: key, now: clock.now())) { outcome, customer in
+                switch outcome {
+                case .accepted(let step):
+                    guard case .refund = change else {
+                        return try .json(200, PaymentResponse(step.payment, customer: customer.map(Self.summary), liveness: nil, match: nil))
+                    }
+                    guard let refund = step.refund else { preconditionFailure("a refund step carries its refund") }
+                    return try .json(201, RefundResponse(refund))
+                case .rejected(.paymentNotRefundable) where amount == nil:
+                    throw FacePayError(.conflict, code: "payment_not_refundable", detail: "nothing left to refund on \(paymentID)")
+                case .rejected(let code):
+                    throw Self.ledgerError(code)
+                }
+            })
+        }
     }
 
     /// The payment if the caller may see it: an auditor, or a terminal of the same merchant.
     /// Anything else is 404, so a terminal cannot learn that another merchant's payment exists.
-    func visiblePayment(id: String, caller: Caller) throws -> Payment {
-        guard id.hasPrefix("pay_"), id.utf8.count <= 64,
-              let payment = try database.pool.read({ db in try LedgerStore.payment(db, id: id) }) else {
+    func visiblePayment(id: String, caller: Caller) async throws -> Payment {
+        guard id.hasPrefix("pay_"), id.utf8.count <= 64, let payment = try await ledger.payment(id: id) else {
             throw Self.paymentNotFound(id)
         }
         switch caller.device.role {
         case .auditor: return payment
         case .terminal where payment.merchantID == caller.device.merchantID: return payment
         default: throw Self.paymentNotFound(id)
-        }
-    }
-
-    static func paymentStepResponse(_ db: Database, _ outcome: LedgerOutcome<PaymentStep>, status: Int) throws -> (status: Int, body: Data) {
-        switch outcome {
-        case .accepted(let step):
-            let customer = try step.payment.customerID.flatMap { try Customer.find(db, id: $0) }
-            return (status, try WireBody.encode(PaymentResponse(step.payment, customer: customer.map(summary), liveness: nil, match: nil)))
-        case .rejected(let code):
-            throw ledgerError(code)
         }
     }
 
@@ -245,5 +215,13 @@ extension PaymentsService {
         case .ambiguous(let best, _): ("ambiguous_match", best.score)
         case .hintRequired: ("hint_required", nil)
         }
+    }
+}
+
+extension Optional {
+    /// `flatMap` with an asynchronous transform.
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -2,9 +2,8 @@ import Biometrics
 import FacePayCore
 import FacePayWire
 import Foundation
-import GRDB
 import Liveness
-import Storage
+import Stores
 
 extension PaymentsService {
     /// `POST /v1/verifications` (terminal): 1:1 against `customer_id`, or 1:N (narrowed by the
@@ -15,7 +14,7 @@ extension PaymentsService {
             throw FacePayError.invalidField("hint", "give either customer_id (1:1) or hint (1:N), not both")
         }
         let bucket = try Self.hintBucket(request.hint)
-        if let customerID = request.customerID, try await database.pool.read({ db in try Customer.find(db, id: customerID) }) == nil {
+        if let customerID = request.customerID, try await customers.customer(id: customerID) == nil {
             throw FacePayError(.notFound, code: "not_found", detail: "no customer \(customerID)")
         }
         let face = try await checkFace(request.face, caller: caller)
@@ -59,7 +58,7 @@ extension PaymentsService {
             attempts = recordFailedMatch(decision, deviceID: deviceID, bucket: bucket, customerID: request.customerID)
             let liveness = LivenessSummary(passed: true, failedChecks: nil)
             if case .accepted(let customerID, let score, let margin) = decision,
-               let customer = try await database.pool.read({ db in try Customer.find(db, id: customerID) }) {
+               let customer = try await customers.customer(id: customerID) {
                 matchedCustomer = customerID
                 matchedCapture = captureID
                 response = VerificationResponse(verified: true, failureCode: nil, customer: Self.summary(customer),
@@ -76,19 +75,10 @@ extension PaymentsService {
         }
         let body = try WireBody.encode(response)
         let subject = request.customerID ?? matchedCustomer ?? deviceID
-        let outcome = attempts
-        let model = matchedModel
-        let customerToTouch = matchedCustomer
-        let capture = matchedCapture
-        try await writer.submit { db in
-            try AuditLog.append(db, actor: deviceID, action: response.verified ? "verification.accepted" : "verification.declined",
-                                subject: subject, detail: detail, now: now)
-            try outcome.persist(db, actor: deviceID, now: now)
-            if let customerToTouch {
-                try AppDatabase.touchTemplate(db, customerID: customerToTouch, model: model, now: now)
-                if let capture { try SQLiteReplayGuardStore.attribute(db, captureID: capture, customerID: customerToTouch) }
-            }
-        }
+        let audit = AuditEntry(actor: deviceID, action: response.verified ? "verification.accepted" : "verification.declined",
+                               subject: subject, detail: detail)
+        let used = matchedCustomer.map { TemplateUse(customerID: $0, modelID: matchedModel, captureID: matchedCapture) }
+        try await customers.recordFaceAttempt(audit, attempts: attempts.stored(actor: deviceID, now: now), used: used, now: now)
         return UseCaseResponse(status: 200, body: body)
     }
 }

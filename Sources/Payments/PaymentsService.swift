@@ -1,7 +1,6 @@
 import Biometrics
 import FacePayCore
 import Foundation
-import GRDB
 import Ledger
 import Liveness
 import Logging
@@ -26,6 +25,10 @@ public struct PaymentsService: Sendable {
     let budgets: AttemptBudgets
     let observer: PaymentsObserver
     let replayGuard: SQLiteReplayGuardStore
+    /// The stores of the boundary the use cases speak to (today all SQLite, see `SQLiteStores`).
+    let ledger: any PaymentLedger
+    let customers: any CustomerStore
+    let idempotency: any IdempotencyStore
     let inFlightKeys = InFlightIdempotencyKeys()
     /// Enrolment's duplicate check and insert, one at a time (see `enrol`).
     let enrolmentGate = AsyncSerialGate()
@@ -39,6 +42,10 @@ public struct PaymentsService: Sendable {
         self.keyRing = keyRing
         self.clock = clock
         self.observer = observer
+        let stores = SQLiteStores(database: database, writer: writer, keyRing: keyRing)
+        ledger = stores
+        customers = stores
+        idempotency = stores
         let challengeStore = SQLiteChallengeStore(database: database, writer: writer)
         // The projection is secret (its codes must not be computable by whoever reads the table)
         // and the same on every restart: derived from the template key ring.
@@ -66,7 +73,7 @@ public struct PaymentsService: Sendable {
     /// Replays the persisted failed attempts into the lockout and the budgets: the server calls
     /// this at start-up, so a restart lifts no lock and forgets no failure.
     public func loadAttemptBudgets() throws {
-        try budgets.load(from: database)
+        try budgets.load(database.attemptFailures(since:))
     }
 
     // MARK: - Shared steps
@@ -107,23 +114,15 @@ public struct PaymentsService: Sendable {
                                retryAfterSeconds: 1)
         }
         defer { inFlightKeys.release(deviceID: deviceID, key: key) }
-        if let stored = try database.idempotentResponse(deviceID: deviceID, key: key, fingerprint: fingerprint(caller)) {
-            return UseCaseResponse(status: stored.status, body: stored.body, replayed: true)
+        if let stored = try await idempotency.storedResponse(deviceID: deviceID, key: key, fingerprint: fingerprint(caller)) {
+            return UseCaseResponse(stored)
         }
         return try await work(caller, key)
     }
 
-    /// Runs `operation` through the group-commit writer inside the idempotency wrapper: the
-    /// effects and the stored response commit together (one fsync per batch) or not at all.
-    func commitIdempotently(_ caller: Caller, key: String,
-                            _ operation: @escaping @Sendable (Database) throws -> (status: Int, body: Data)) async throws -> UseCaseResponse {
-        let deviceID = caller.device.id
-        let fingerprint = fingerprint(caller)
-        let now = clock.now()
-        let response = try await writer.submit { db in
-            try Idempotency.run(db, deviceID: deviceID, key: key, fingerprint: fingerprint, now: now, operation: operation)
-        }
-        return UseCaseResponse(status: response.status, body: response.body, replayed: response.replayed)
+    /// The frame a unit of work commits under: the caller's key and fingerprint, and `now`.
+    func frame(_ caller: Caller, key: String, now: Date) -> IdempotencyFrame {
+        IdempotencyFrame(deviceID: caller.device.id, key: key, fingerprint: fingerprint(caller), now: now)
     }
 
     /// What the liveness step concluded.
@@ -172,7 +171,7 @@ public struct PaymentsService: Sendable {
     }
 
     /// Counts a failed attempt against `failures`' budgets and reports each lock it engaged to the
-    /// metrics; the caller persists the outcome in the decision's transaction.
+    /// metrics; the caller hands `outcome.stored(actor:now:)` to the decision's unit of work.
     func recordFailedAttempt(_ failures: [(AttemptBudgets.Budget, String)]) -> AttemptOutcome {
         let outcome = budgets.record(failures)
         for lock in outcome.engaged {

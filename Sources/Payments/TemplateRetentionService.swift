@@ -2,7 +2,6 @@ import FacePayCore
 import Foundation
 import Logging
 import ServiceLifecycle
-import Storage
 
 /// Purges templates unused for `PaymentsSettings.templateRetentionSeconds` (default 3 years):
 /// out of every index first, then the rows (secure_delete), each purge audited, then a WAL
@@ -29,22 +28,14 @@ public struct TemplateRetentionService: Service {
         let cutoff = now.addingTimeInterval(-payments.settings.templateRetentionSeconds)
         var purged: [String] = []
         while true {
-            let customers = try payments.database.customersWithTemplatesUnused(since: cutoff, limit: batchSizeMax)
+            let customers = try await payments.customers.customersWithTemplatesUnused(since: cutoff, limit: batchSizeMax)
             if customers.isEmpty { break }
             for customerID in customers { payments.galleries.removeEverywhere(customerID: customerID) }
-            let cutoffText = cutoff.rfc3339
-            try await payments.writer.submit { db in
-                for customerID in customers {
-                    try db.execute(sql: "DELETE FROM face_templates WHERE customer_id = ? AND last_used_at < ?",
-                                   arguments: [customerID, cutoffText])
-                    try AuditLog.append(db, actor: "system", action: "customer.template_purged", subject: customerID,
-                                        detail: ["reason": .string("retention"), "unused_since_before": .string(cutoffText)], now: now)
-                }
-            }
+            try await payments.customers.purgeTemplates(of: customers, unusedSince: cutoff, now: now)
             purged += customers
             if customers.count < batchSizeMax { break }
         }
-        if !purged.isEmpty { try payments.database.checkpointAndTruncateWAL() }
+        if !purged.isEmpty { try await payments.customers.compactAfterDeletion() }
         return purged
     }
 

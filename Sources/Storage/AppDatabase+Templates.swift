@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import GRDB
+import Ledger
 
 /// A decrypted template on its way into the in-memory gallery index (never to a log or a wire).
 public struct LoadedTemplate: Sendable {
@@ -228,6 +229,26 @@ extension AppDatabase {
             try String.fetchAll(db, sql: """
                 SELECT DISTINCT customer_id FROM face_templates WHERE last_used_at < ? ORDER BY last_used_at LIMIT ?
                 """, arguments: [cutoff.rfc3339, limit])
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Enrolled, funded customers for a load (`bench api`): each a wallet holding `balance`, a
+    /// customer row (consent from the dev kiosk) and a template sealed with `keyRing`, in one
+    /// transaction. Not a use case: no audit event, no idempotency record.
+    public func insertFundedCustomers(_ customers: [(template: [Float], phoneE164: String)], model: String, keyRing: TemplateKeyRing,
+                                      balance: Money, actor: String, now: Date) throws {
+        try pool.write { db in
+            for (template, phone) in customers {
+                let customerID = LedgerIdentifier.make(.customer, now: now)
+                let account = try LedgerStore.createAccount(db, kind: .customerWallet, ownerID: customerID, currency: balance.currency,
+                                                            actor: actor, now: now)
+                _ = try LedgerStore.deposit(db, accountID: account.id, amount: balance, deviceID: nil, actor: actor, now: now)
+                try Customer(id: customerID, fullName: "Bench Customer", phoneE164: phone, accountID: account.id,
+                             consentVersion: "2026-01", consentKioskID: "K-DEV-1", now: now).insert(db)
+                try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: model, keyRing: keyRing, now: now)
+            }
         }
     }
 }

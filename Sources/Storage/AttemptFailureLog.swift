@@ -1,17 +1,6 @@
 import Foundation
 import GRDB
 
-/// One failed attempt counted against one budget (see 0007_attempt_failures.sql).
-public struct AttemptFailure: Sendable, Hashable {
-    public let budget: String
-    public let subject: String
-
-    public init(budget: String, subject: String) {
-        self.budget = budget
-        self.subject = subject
-    }
-}
-
 /// The durable side of the lockouts and attempt budgets: an append-only log of failures, replayed
 /// at start-up (the trackers themselves are in memory).
 public enum AttemptFailureLog {

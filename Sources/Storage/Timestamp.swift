@@ -6,10 +6,9 @@ import Synchronization
 /// (`2027-01-15T08:00:00.500Z`, always 24 characters), so that text order is time order and
 /// range queries on `created_at` / `expires_at` work on plain indexes.
 enum Timestamp {
-    /// Whole milliseconds since 1970. The small tolerance makes it idempotent: a time that is
-    /// already a whole millisecond (but not exactly representable as a Double) stays on it.
+    /// Whole milliseconds since 1970 (see `Date.wholeMillisecondsSince1970`).
     static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000 + 0.001).rounded(.down))
+        date.wholeMillisecondsSince1970
     }
 
     /// Drops sub-millisecond precision, so a time compares the same before and after a round trip
@@ -100,19 +99,5 @@ enum Timestamp {
         let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
         let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-}
-
-enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    static func string<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var characters: [UInt8] = []
-        characters.reserveCapacity(64)
-        for byte in bytes {
-            characters.append(digits[Int(byte >> 4)])
-            characters.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: characters, as: UTF8.self)
     }
 }

@@ -109,18 +109,8 @@ struct BenchAPICommand: AsyncParsableCommand {
                 batch.append((person, session.map { Float($0 / norm) }, String(format: "+4917%09d", index)))
             }
             let now = Date()
-            try database.pool.write { db in
-                for (_, template, phone) in batch {
-                    let customerID = LedgerIdentifier.make(.customer, now: now)
-                    let account = try LedgerStore.createAccount(db, kind: .customerWallet, ownerID: customerID, currency: euro,
-                                                                actor: "bench", now: now)
-                    _ = try LedgerStore.deposit(db, accountID: account.id, amount: Money(amountMinor: 1_000_000_000, currency: euro),
-                                                deviceID: nil, actor: "bench", now: now)
-                    try Customer(id: customerID, fullName: "Bench Customer", phoneE164: phone, accountID: account.id,
-                                 consentVersion: "2026-01", consentKioskID: "K-DEV-1", now: now).insert(db)
-                    try AppDatabase.saveTemplate(db, values: template, customerID: customerID, model: "sim-128", keyRing: keyRing, now: now)
-                }
-            }
+            try database.insertFundedCustomers(batch.map { (template: $0.1, phoneE164: $0.2) }, model: "sim-128", keyRing: keyRing,
+                                               balance: Money(amountMinor: 1_000_000_000, currency: euro), actor: "bench", now: now)
             identities += batch.map(\.0)
             done += count
             progress.update("customers", done: done, total: customers)

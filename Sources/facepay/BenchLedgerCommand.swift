@@ -1,7 +1,6 @@
 import ArgumentParser
 import FacePayCore
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 import Storage
@@ -132,9 +131,9 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                         let begin = clock.now
                         let prepared = LedgerWorkload.PreparedPayment(walletID: walletID, amountMinor: 1, idempotencyKey: key)
                         if mode == "group" {
-                            _ = try await writer.submit { db in try LedgerWorkload.pay(db, prepared) }
+                            _ = try await workload.pay(prepared, through: writer)
                         } else {
-                            _ = try await database.pool.write { db in try LedgerWorkload.pay(db, prepared) }
+                            _ = try await workload.payInOwnTransaction(prepared)
                         }
                         samples.append(clock.now - begin)
                     }
@@ -162,7 +161,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             let sample = sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
             return Double(sample.components.seconds) * 1000 + Double(sample.components.attoseconds) / 1e15
         }
-        try database.pool.close()
+        try workload.close()
         return Result(mode: mode, requesters: requesters, paymentsPerS: rounded(Double(latencies.count) / elapsedSeconds, 1),
                       p50Ms: rounded(percentileMs(0.50), 3), p99Ms: rounded(percentileMs(0.99), 3))
     }
@@ -171,25 +170,19 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     /// itself. Latencies are per payment, each transaction's duration divided by 1000.
     static func runInline(workload: LedgerWorkload, seconds: Double) async throws -> Result {
         let clock = ContinuousClock()
-        let walletIDs = workload.walletIDs
         let begin = clock.now
         var perPayment: [Double] = []
         while clock.now - begin < .milliseconds(Int64(seconds * 1000)) {
             let base = perPayment.count * 1000
             let started = clock.now
-            try await workload.database.pool.write { db in
-                for index in 0..<1000 {
-                    _ = try LedgerWorkload.pay(db, walletID: walletIDs[(base + index) % walletIDs.count], amountMinor: 1,
-                                               idempotencyKey: "inline-\(base + index)")
-                }
-            }
+            try await workload.payInOneTransaction(count: 1000, base: base)
             let elapsed = clock.now - started
             perPayment.append((Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / 1000)
         }
         let total = clock.now - begin
         let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
         let sorted = perPayment.sorted()
-        try workload.database.pool.close()
+        try workload.close()
         return Result(mode: "inline", requesters: 1, paymentsPerS: rounded(Double(sorted.count * 1000) / totalSeconds, 1),
                       p50Ms: rounded(sorted[sorted.count / 2], 3), p99Ms: rounded(sorted[min(sorted.count - 1, sorted.count * 99 / 100)], 3))
     }

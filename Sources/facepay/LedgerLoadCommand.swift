@@ -45,7 +45,7 @@ struct LedgerLoadCommand: AsyncParsableCommand {
                         let walletID = walletIDs[requester]
                         let prepared = LedgerWorkload.PreparedPayment(walletID: walletID, amountMinor: Int64(1 + sequence % 100),
                                                                       idempotencyKey: key)
-                        let (paymentID, _) = try await writer.submit { db in try LedgerWorkload.pay(db, prepared) }
+                        let (paymentID, _) = try await workload.pay(prepared, through: writer)
                         output.write("\(paymentID)\n")
                     }
                 }

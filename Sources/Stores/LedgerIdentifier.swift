@@ -18,7 +18,7 @@ public enum LedgerIdentifier {
     /// selects exactly the rows created at or after `date` (to the millisecond), through the
     /// UNIQUE index on the id.
     public static func lowerBound(_ prefix: IDPrefix, at date: Date) -> String {
-        let milliseconds = UInt64(max(0, Timestamp.milliseconds(date))) & ((1 << 50) - 1)
+        let milliseconds = UInt64(max(0, date.wholeMillisecondsSince1970)) & ((1 << 50) - 1)
         var bytes = Array(prefix.rawValue.utf8)
         bytes.append(UInt8(ascii: "_"))
         for index in 0..<10 {
@@ -29,7 +29,7 @@ public enum LedgerIdentifier {
     }
 
     public static func make(_ prefix: IDPrefix, now: Date = Date()) -> String {
-        let milliseconds = UInt64(max(0, Timestamp.milliseconds(now))) & ((1 << 50) - 1)
+        let milliseconds = UInt64(max(0, now.wholeMillisecondsSince1970)) & ((1 << 50) - 1)
         // 80 random bits as 16 groups of 5.
         var random = (UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &random) { SecureRandom.fill(UnsafeMutableRawBufferPointer(rebasing: $0[0..<10])) }

@@ -2,22 +2,21 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
-import Storage
 
-/// The synthetic payment load shared by `facepay bench ledger` and the crash test's
+/// The synthetic payment load on the SQLite ledger shared by `facepay bench ledger` and the crash test's
 /// `facepay ledger-load`: one terminal of one merchant, many funded wallets, and a payment as
 /// the payments layer will make it (idempotency record + ledger payment + audit event, in one
 /// transaction or savepoint).
-struct LedgerWorkload: Sendable {
-    static let deviceID = "T-LOAD-1"
-    static let merchantID = "M-LOAD"
-    static let currency = Currency("EUR")!
+public struct LedgerWorkload: Sendable {
+    public static let deviceID = "T-LOAD-1"
+    public static let merchantID = "M-LOAD"
+    public static let currency = Currency("EUR")!
 
-    let database: AppDatabase
-    let walletIDs: [String]
+    public let database: AppDatabase
+    public let walletIDs: [String]
 
     /// Registers the terminal and opens and funds `walletCount` wallets, unless done before.
-    static func prepare(_ database: AppDatabase, walletCount: Int, balanceMinor: Int64) throws -> LedgerWorkload {
+    public static func prepare(_ database: AppDatabase, walletCount: Int, balanceMinor: Int64) throws -> LedgerWorkload {
         try database.addDeviceIfAbsent(Device(id: deviceID, role: .terminal, merchantID: merchantID, createdAt: Date()))
         let walletIDs = try database.pool.write { db -> [String] in
             var ids: [String] = []
@@ -41,14 +40,14 @@ struct LedgerWorkload: Sendable {
 
     /// What a request handler knows before it touches the database: parsed request, its
     /// fingerprint, a fresh payment id. Computed on the requester's own task, not in the writer.
-    struct PreparedPayment: Sendable {
+    public struct PreparedPayment: Sendable {
         let walletID: String
         let amountMinor: Int64
         let idempotencyKey: String
         let fingerprint: RequestFingerprint
         let paymentID: String
 
-        init(walletID: String, amountMinor: Int64, idempotencyKey: String) {
+        public init(walletID: String, amountMinor: Int64, idempotencyKey: String) {
             self.walletID = walletID
             self.amountMinor = amountMinor
             self.idempotencyKey = idempotencyKey
@@ -56,6 +55,31 @@ struct LedgerWorkload: Sendable {
             fingerprint = RequestFingerprint(method: "POST", path: "/v1/payments", body: body)
             paymentID = LedgerIdentifier.make(.payment)
         }
+    }
+
+    /// One payment through `writer` (group commit), as the payments layer makes them.
+    public func pay(_ prepared: PreparedPayment, through writer: GroupCommitWriter) async throws -> (paymentID: String, status: String) {
+        try await writer.submit { db in try Self.pay(db, prepared) }
+    }
+
+    /// One payment in its own transaction (no group commit: the baseline `bench ledger` compares with).
+    public func payInOwnTransaction(_ prepared: PreparedPayment) async throws -> (paymentID: String, status: String) {
+        try await database.pool.write { db in try Self.pay(db, prepared) }
+    }
+
+    /// `count` payments in one transaction, keys `inline-<base + i>`: the ledger's own cost per payment.
+    public func payInOneTransaction(count: Int, base: Int) async throws {
+        let walletIDs = walletIDs
+        try await database.pool.write { db in
+            for index in 0..<count {
+                _ = try Self.pay(db, walletID: walletIDs[(base + index) % walletIDs.count], amountMinor: 1,
+                                 idempotencyKey: "inline-\(base + index)")
+            }
+        }
+    }
+
+    public func close() throws {
+        try database.pool.close()
     }
 
     /// One payment as a terminal request: returns the payment id and status once committed.

@@ -1,0 +1,14 @@
+/// Lower-case hexadecimal text of bytes (digests, fingerprints).
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    public static func string<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var characters: [UInt8] = []
+        characters.reserveCapacity(64)
+        for byte in bytes {
+            characters.append(digits[Int(byte >> 4)])
+            characters.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: characters, as: UTF8.self)
+    }
+}

@@ -1,0 +1,10 @@
+/// One failed attempt counted against one budget (see 0007_attempt_failures.sql).
+public struct AttemptFailure: Sendable, Hashable {
+    public let budget: String
+    public let subject: String
+
+    public init(budget: String, subject: String) {
+        self.budget = budget
+        self.subject = subject
+    }
+}
