@@ -144,6 +144,8 @@ let package = Package(
         .testTarget(name: "LivenessTests", dependencies: ["Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "FacePayCore"], swiftSettings: strict),
+        // The store contract, written once against the Stores protocols and run on every backend.
+        .testTarget(name: "StoreContractTests", dependencies: ["Stores", "Storage", "Liveness", "Ledger", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "Ledger", "FacePayWire", "FacePayCore"], swiftSettings: strict),
         // Includes the regression tests of what the fuzz targets of Fuzz/ found.
         .testTarget(name: "FacePayWireTests", dependencies: ["FacePayWire", "FacePayCore", "Liveness"], swiftSettings: strict),

@@ -1,0 +1,69 @@
+import FacePayCore
+import Foundation
+import Ledger
+import Liveness
+import Storage
+import Stores
+
+let euro = Currency("EUR")!
+let terminal = "T-1"
+let merchant = "M-1"
+let kiosk = "K-1"
+
+/// The stores of one backend, as the use cases see them: protocols only. Every contract test
+/// runs once per backend (`StoreBackend.allCases`); a new backend passes the same tests.
+struct BackendStores: Sendable {
+    let ledger: any PaymentLedger
+    let customers: any CustomerStore
+    let idempotency: any IdempotencyStore
+    let audit: any AuditReader
+    let devices: any DeviceRegistry
+    let challenges: any ChallengeStore
+    /// A replay memory over the backend's data; each call is a new instance, as after a restart
+    /// (opened once what the earlier instances wrote is durable), so what one remembered the next
+    /// one must know. (On SQLite one process serves a file, so two instances never run at once;
+    /// the shared, concurrent memory of several nodes is the PostgreSQL backend's contract.)
+    let replayGuard: @Sendable () async throws -> any ReplayGuardStore
+}
+
+enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// A real SQLite file in a temporary directory, through the group-commit writer.
+    case sqlite
+
+    var description: String { rawValue }
+
+    /// Opens a fresh, empty backend with a terminal of `merchant` and a kiosk, runs `body`
+    /// against it, then shuts it down and removes it.
+    func with<T: Sendable>(_ body: @Sendable (BackendStores) async throws -> T) async throws -> T {
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("facepay-store-contract-\(UUID().uuidString)", isDirectory: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let database = try AppDatabase.open(path: directory.appendingPathComponent("facepay.sqlite").path)
+            try database.addDevice(Device(id: terminal, role: .terminal, merchantID: merchant, createdAt: Date()))
+            try database.addDevice(Device(id: kiosk, role: .kiosk, merchantID: nil, createdAt: Date()))
+            let writer = GroupCommitWriter(database: database)
+            let keyRing = TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "store contract"))
+            let sqlite = SQLiteStores(database: database, writer: writer, keyRing: keyRing)
+            let stores = BackendStores(ledger: sqlite, customers: sqlite, idempotency: sqlite, audit: database, devices: database,
+                                challenges: SQLiteChallengeStore(database: database, writer: writer),
+                                replayGuard: {
+                                    // The writer commits in order: once this no-op is durable, so is every earlier sighting.
+                                    try await writer.submit { _ in }
+                                    return SQLiteReplayGuardStore(database: database, writer: writer, settings: LivenessSettings(),
+                                                           coder: .fixed("store-contract"))
+                                })
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await writer.run(); return nil }
+                defer { writer.beginShutdown() }
+                let result = try await body(stores)
+                writer.beginShutdown()
+                try await group.waitForAll()
+                try database.pool.close()
+                return result
+            }
+        }
+    }
+}
