@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "Payments",
             dependencies: [
-                "FacePayCore", "Biometrics", "Liveness", "FacePayWire", "Ledger", "Stores", "Storage",
+                "FacePayCore", "Biometrics", "Liveness", "FacePayWire", "Ledger", "Stores",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -63,8 +63,11 @@ public struct FacePayServer: Sendable {
             })
         var paymentsSettings = paymentsSettings
         paymentsSettings.idempotencyKeyCharactersMax = settings.limits.idempotencyKeyCharactersMax
-        let payments = PaymentsService(database: database, writer: writer, galleries: galleries, settings: paymentsSettings,
-                                       keyRing: keyRing, clock: clock, observer: observer)
+        // The one place that picks the backend: SQLite's implementations of every store.
+        let sqlite = SQLiteStores(database: database, writer: writer, keyRing: keyRing)
+        let stores = PaymentStores(ledger: sqlite, customers: sqlite, idempotency: sqlite, challenges: sqlite.challenges,
+                                   replayGuard: sqlite.replayGuard(settings: paymentsSettings.liveness), attemptFailures: database)
+        let payments = PaymentsService(stores: stores, galleries: galleries, settings: paymentsSettings, clock: clock, observer: observer)
         // Before the listener opens: the first capture must not wait for the replay guard to load.
         try payments.loadReplayGuard()
         try payments.loadAttemptBudgets()

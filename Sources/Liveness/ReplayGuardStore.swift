@@ -29,3 +29,10 @@ public protocol ReplayGuardStore: Sendable {
     /// carrying near frames (and citing different challenges), the later one counts them.
     func screen(_ codes: [ReplayCode], challengeID: String, now: Date) async throws -> ReplayScreening
 }
+
+/// A replay memory kept in a database: loaded before the first capture, and told which captures
+/// an erasure deleted so its in-memory codes forget them too.
+public protocol DurableReplayGuardStore: ReplayGuardStore {
+    func loadIfNeeded(now: Date) throws
+    func forget(captureIDs: Set<Int64>)
+}

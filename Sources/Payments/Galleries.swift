@@ -1,6 +1,6 @@
 import Biometrics
 import FacePayCore
-import Storage
+import Stores
 import Synchronization
 
 /// One in-memory gallery index per configured model, built from the database at start-up.
@@ -50,16 +50,12 @@ public final class Galleries: Sendable {
     ///
     /// A row that does not open, or opens to a vector this model cannot hold, is skipped and
     /// listed in `undecryptableTemplates`: one damaged row or one lost key must not keep the
-    /// server from serving everyone else. A row naming a key id the ring lacks makes the ring
-    /// re-read its key file once (a `keys rotate` may have re-sealed it after the ring was read).
-    public func load(from database: AppDatabase, keyRing: TemplateKeyRingSource,
+    /// server from serving everyone else.
+    public func load(from source: any TemplateSource,
                      progress: @escaping @Sendable (String, Int, Int) -> Void = { _, _, _ in }) throws -> GalleryLoadReport {
         var report = GalleryLoadReport(loaded: 0, undecryptable: [])
         for (modelID, index) in indexes.sorted(by: { $0.key < $1.key }) {
-            var load = try database.loadTemplates(model: modelID, keyRing: keyRing.ring) { done, count in progress(modelID, done, count) }
-            if load.undecryptable.contains(where: { !keyRing.ring.hasKey(id: $0.keyID) }), keyRing.reloadIfChanged() {
-                load = try database.loadTemplates(model: modelID, keyRing: keyRing.ring) { done, count in progress(modelID, done, count) }
-            }
+            let load = try source.loadTemplates(model: modelID) { done, count in progress(modelID, done, count) }
             var entries: [GalleryEntry] = []
             entries.reserveCapacity(load.templates.count)
             for template in load.templates {

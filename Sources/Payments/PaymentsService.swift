@@ -4,19 +4,15 @@ import Foundation
 import Ledger
 import Liveness
 import Logging
-import Storage
+import Stores
 
 /// The use cases of FacePay — challenge, enrol, deposit, pay, capture, void, refund, verify,
 /// erase — each in its own file, each readable top to bottom. This type holds what they share:
-/// the database and its group-commit writer, the galleries, the liveness policy, the lockout
-/// tracker, the template keys and the clock.
+/// the stores (protocols, `PaymentStores`), the galleries, the liveness policy, the attempt
+/// budgets and the clock.
 public struct PaymentsService: Sendable {
-    public let database: AppDatabase
-    public let writer: GroupCommitWriter
     public let galleries: Galleries
     public let settings: PaymentsSettings
-    /// The template keys; enrolment seals with `keyRing.sealingRing()`, which follows `keys rotate`.
-    public let keyRing: TemplateKeyRingSource
     public let clock: any WallClock
     let liveness: LivenessPolicy
     let challenges: ChallengeIssuer
@@ -24,44 +20,30 @@ public struct PaymentsService: Sendable {
     /// per customer), persisted and reloaded at start-up.
     let budgets: AttemptBudgets
     let observer: PaymentsObserver
-    let replayGuard: SQLiteReplayGuardStore
-    /// The stores of the boundary the use cases speak to (today all SQLite, see `SQLiteStores`).
+    /// The stores of the boundary the use cases speak to (`PaymentStores`).
     let ledger: any PaymentLedger
     let customers: any CustomerStore
     let idempotency: any IdempotencyStore
+    let replayGuard: any DurableReplayGuardStore
+    let attemptFailures: any AttemptFailureStore
     let inFlightKeys = InFlightIdempotencyKeys()
     /// Enrolment's duplicate check and insert, one at a time (see `enrol`).
     let enrolmentGate = AsyncSerialGate()
 
-    public init(database: AppDatabase, writer: GroupCommitWriter, galleries: Galleries, settings: PaymentsSettings,
-                keyRing: TemplateKeyRingSource, clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
-        self.database = database
-        self.writer = writer
+    public init(stores: PaymentStores, galleries: Galleries, settings: PaymentsSettings,
+                clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
         self.galleries = galleries
         self.settings = settings
-        self.keyRing = keyRing
         self.clock = clock
         self.observer = observer
-        let stores = SQLiteStores(database: database, writer: writer, keyRing: keyRing)
-        ledger = stores
-        customers = stores
-        idempotency = stores
-        let challengeStore = SQLiteChallengeStore(database: database, writer: writer)
-        // The projection is secret (its codes must not be computable by whoever reads the table)
-        // and the same on every restart: derived from the template key ring.
-        let coder = ReplayCoder(secret: keyRing.ring.derivedSecret(label: "facepay-replay-projection-v1"))
-        let replayGuard = SQLiteReplayGuardStore(database: database, writer: writer, settings: settings.liveness, coder: coder)
-        self.replayGuard = replayGuard
-        liveness = LivenessPolicy(settings: settings.liveness, challengeStore: challengeStore, replayGuard: replayGuard, clock: clock)
-        challenges = ChallengeIssuer(settings: settings.liveness, store: challengeStore, clock: clock)
+        ledger = stores.ledger
+        customers = stores.customers
+        idempotency = stores.idempotency
+        replayGuard = stores.replayGuard
+        attemptFailures = stores.attemptFailures
+        liveness = LivenessPolicy(settings: settings.liveness, challengeStore: stores.challenges, replayGuard: stores.replayGuard, clock: clock)
+        challenges = ChallengeIssuer(settings: settings.liveness, store: stores.challenges, clock: clock)
         budgets = AttemptBudgets(liveness: settings.liveness, budgets: settings.attemptBudgets, clock: clock)
-    }
-
-    /// A service over a key ring that never changes (tests, keys from the environment only).
-    public init(database: AppDatabase, writer: GroupCommitWriter, galleries: Galleries, settings: PaymentsSettings,
-                keyRing: TemplateKeyRing, clock: any WallClock = SystemWallClock(), observer: PaymentsObserver = PaymentsObserver()) {
-        self.init(database: database, writer: writer, galleries: galleries, settings: settings,
-                  keyRing: TemplateKeyRingSource(fixed: keyRing), clock: clock, observer: observer)
     }
 
     /// Loads the replay guard's remembered frame codes from the database (otherwise the first
@@ -73,7 +55,7 @@ public struct PaymentsService: Sendable {
     /// Replays the persisted failed attempts into the lockout and the budgets: the server calls
     /// this at start-up, so a restart lifts no lock and forgets no failure.
     public func loadAttemptBudgets() throws {
-        try budgets.load(database.attemptFailures(since:))
+        try budgets.load(attemptFailures.attemptFailures(since:))
     }
 
     // MARK: - Shared steps

@@ -3,39 +3,6 @@ import Foundation
 import GRDB
 import Ledger
 
-/// A decrypted template on its way into the in-memory gallery index (never to a log or a wire).
-public struct LoadedTemplate: Sendable {
-    public let customerID: String
-    public let phoneLast4: String
-    public let keyID: String
-    public let values: [Float]
-}
-
-/// A stored template that could not be opened: its key id is not in the ring, or the row does
-/// not authenticate (damaged, or moved to another customer or model). Only identifiers and the
-/// reason — never a byte of the template — so it may be logged and printed.
-public struct UndecryptableTemplate: Sendable, Equatable {
-    public let customerID: String
-    public let model: String
-    public let keyID: String
-    /// `template_key_missing`, `template_corrupt`, or a shape check of the gallery (e.g. `template_wrong_dimension`).
-    public let reason: String
-
-    public init(customerID: String, model: String, keyID: String, reason: String) {
-        self.customerID = customerID
-        self.model = model
-        self.keyID = keyID
-        self.reason = reason
-    }
-}
-
-/// The templates of one model that opened, and those that did not (skipped, not fatal: one
-/// damaged row must not keep every other customer from being served).
-public struct TemplateLoad: Sendable {
-    public var templates: [LoadedTemplate]
-    public var undecryptable: [UndecryptableTemplate]
-}
-
 extension AppDatabase {
     /// Stores (or replaces) a customer's sealed template for a model, inside the caller's transaction.
     public static func saveTemplate(_ db: Database, values: [Float], customerID: String, model: String,

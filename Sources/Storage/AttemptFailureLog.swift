@@ -23,7 +23,7 @@ public enum AttemptFailureLog {
     }
 }
 
-extension AppDatabase {
+extension AppDatabase: AttemptFailureStore {
     /// The failures since `horizon`, oldest first, for replaying into the trackers.
     public func attemptFailures(since horizon: Date) throws -> [(failure: AttemptFailure, at: Date)] {
         try pool.read { db in

@@ -23,7 +23,7 @@ import Synchronization
 /// - Erasure: the decision that attributes a capture to a customer (`attribute`) names them on
 ///   its row; `deleteSightings` removes their rows in the erasure's transaction and `forget`
 ///   drops them from memory after it committed.
-public final class SQLiteReplayGuardStore: ReplayGuardStore {
+public final class SQLiteReplayGuardStore: DurableReplayGuardStore {
     let database: AppDatabase
     let writer: GroupCommitWriter?
     let retentionSeconds: Double

@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Liveness
 
 /// The stores of the boundary (`Stores`) on one SQLite database: every unit of work is one
 /// group-commit submission (one transaction, one fsync per batch), with its idempotency record.
@@ -124,5 +125,36 @@ extension SQLiteStores: PaymentLedger {
             let balance = try LedgerStore.account(db, id: customer.accountID)?.availableMinor ?? 0
             return try respond(customer, outcome, balance)
         }
+    }
+}
+
+extension SQLiteStores {
+    /// The replay memory on this database. Its projection is secret (its codes must not be
+    /// computable by whoever reads the table) and the same on every restart: derived from the
+    /// template key ring.
+    public func replayGuard(settings: LivenessSettings) -> SQLiteReplayGuardStore {
+        let coder = ReplayCoder(secret: keyRing.ring.derivedSecret(label: "facepay-replay-projection-v1"))
+        return SQLiteReplayGuardStore(database: database, writer: writer, settings: settings, coder: coder)
+    }
+
+    public var challenges: SQLiteChallengeStore { SQLiteChallengeStore(database: database, writer: writer) }
+}
+
+/// The templates of one SQLite database, opened with a key ring that follows its key file.
+public struct SQLiteTemplateSource: TemplateSource {
+    public let database: AppDatabase
+    public let keyRing: TemplateKeyRingSource
+
+    public init(database: AppDatabase, keyRing: TemplateKeyRingSource) {
+        self.database = database
+        self.keyRing = keyRing
+    }
+
+    /// A row naming a key id the ring lacks makes the ring re-read its key file once (a
+    /// `keys rotate` may have re-sealed it after the ring was read).
+    public func loadTemplates(model: String, progress: (Int, Int) -> Void) throws -> TemplateLoad {
+        let load = try database.loadTemplates(model: model, keyRing: keyRing.ring, progress: progress)
+        guard load.undecryptable.contains(where: { !keyRing.ring.hasKey(id: $0.keyID) }), keyRing.reloadIfChanged() else { return load }
+        return try database.loadTemplates(model: model, keyRing: keyRing.ring, progress: progress)
     }
 }

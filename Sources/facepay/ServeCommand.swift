@@ -187,7 +187,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let galleries = Galleries()
             let progress = TerminalProgress(label: "loading templates")
-            let report = try galleries.load(from: database, keyRing: keyRing) { model, done, total in
+            let report = try galleries.load(from: SQLiteTemplateSource(database: database, keyRing: keyRing)) { model, done, total in
                 progress.update("\(model)", done: done, total: total)
             }
             progress.finish()

@@ -41,7 +41,7 @@ struct PersistentDataDirectory {
         settings.opsPort = 0
         let keyRing = try TemplateKeyRingSource(path: keyFilePath, environment: [:], createIfMissing: false, logger: logger)
         let galleries = Galleries()
-        let report = try galleries.load(from: database, keyRing: keyRing)
+        let report = try galleries.load(from: SQLiteTemplateSource(database: database, keyRing: keyRing))
         let clock = ManualWallClock(Date())
         let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing,
                                        paymentsSettings: paymentsSettings, clock: clock, logger: logger)

@@ -30,6 +30,12 @@ struct StorageBoundaryTests {
         #expect(importers.filter { !$0.hasPrefix("Storage/") } == [])
     }
 
+    @Test("the use cases know no storage implementation: Payments imports neither Storage nor GRDB")
+    func paymentsImportsNoStorage() throws {
+        #expect(try Self.files(under: "Payments", importing: "Storage") == [])
+        #expect(try Self.files(under: "Payments", importing: "GRDB") == [])
+    }
+
     @Test("in HTTPAPI only the composition root imports Storage")
     func httpAPIImportsStorageOnlyToWireIt() throws {
         #expect(try Self.files(under: "HTTPAPI", importing: "Storage") == ["HTTPAPI/FacePayServer.swift"])
