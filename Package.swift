@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "facepay",
             dependencies: [
-                "FacePayCore", "Biometrics", "Liveness", "Ledger", "Storage", "Payments", "HTTPAPI", "Simulator",
+                "FacePayCore", "Biometrics", "Liveness", "Ledger", "Stores", "Storage", "Payments", "HTTPAPI", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "FacePayCore", "Liveness", "Ledger",
+                "Storage", "Stores", "FacePayCore", "Liveness", "Ledger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Storage", "FacePayCore", "FacePayWire", "Payments", "Simulator", "Liveness", "Biometrics", "Ledger",
+                "HTTPAPI", "Storage", "Stores", "FacePayCore", "FacePayWire", "Payments", "Simulator", "Liveness", "Biometrics", "Ledger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

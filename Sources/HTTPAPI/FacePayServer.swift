@@ -9,6 +9,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import Storage
+import Stores
 import Synchronization
 
 /// Builds everything `facepay serve` runs — the group-commit writer, hold expiry, template

@@ -31,6 +31,8 @@ public struct UseCaseResponse: Sendable, Equatable {
     public let replayed: Bool
 
     public init(status: Int, body: Data, replayed: Bool = false) {
+        // Asserted here, where the status is the use case's answer; the store keeps it opaque.
+        precondition((100...599).contains(status), "not an HTTP status: \(status)")
         self.status = status
         self.body = body
         self.replayed = replayed

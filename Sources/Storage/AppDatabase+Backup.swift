@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import GRDB
+import Stores
 
 /// What `backup(to:)` did.
 public struct BackupResult: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import GRDB
+import Stores
 
 extension AppDatabase {
     /// Registers a device. Device ids are what certificates carry in their CN: 1–64 characters of

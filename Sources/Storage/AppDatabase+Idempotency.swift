@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import GRDB
+import Stores
 
 extension AppDatabase {
     /// The stored response for (device, key) when the fingerprint matches; nil when the key is

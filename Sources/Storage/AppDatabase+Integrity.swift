@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import GRDB
+import Stores
 
 extension AppDatabase {
     /// Verifies the whole database in one read transaction (a consistent snapshot while writes

@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Stores
 
 extension AppDatabase {
     public func auditHead() throws -> AuditHead? {

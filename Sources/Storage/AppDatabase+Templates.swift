@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Stores
 
 extension AppDatabase {
     /// Stores (or replaces) a customer's sealed template for a model, inside the caller's transaction.

@@ -3,6 +3,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Logging
+import Stores
 
 /// The one SQLite database of the process (CONVENTIONS: one `DatabasePool` per process).
 ///
@@ -10,8 +11,15 @@ import Logging
 /// acknowledged write survives power loss and erased biometric rows are overwritten. Methods are
 /// named for what they do; each `write {}` is one SQLite transaction.
 public struct AppDatabase: Sendable {
-    public let pool: DatabasePool
+    /// Module-internal: everything above Storage goes through the store protocols or the methods
+    /// here (tests reach it with `@testable import Storage`).
+    let pool: DatabasePool
     public let path: String
+
+    /// Closes every connection (the last checkpoint runs); the value must not be used after.
+    public func close() throws {
+        try pool.close()
+    }
 
     /// Opens (creating if needed) the database file and applies pending migrations.
     public static func open(path: String, logger: Logger = Logger(label: "facepay.storage"),

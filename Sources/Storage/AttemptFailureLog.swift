@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Stores
 
 /// The durable side of the lockouts and attempt budgets: an append-only log of failures, replayed
 /// at start-up (the trackers themselves are in memory).

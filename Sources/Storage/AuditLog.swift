@@ -2,6 +2,7 @@ import Crypto
 import FacePayCore
 import Foundation
 import GRDB
+import Stores
 
 /// The append-only, hash-chained audit log.
 ///

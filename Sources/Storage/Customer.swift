@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import GRDB
+import Stores
 
 /// The customer's row of `customers` (the value is the boundary's, in Stores).
 extension Customer: FetchableRecord, PersistableRecord {

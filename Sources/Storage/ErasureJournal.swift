@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import GRDB
+import Stores
 
 /// The erasures of biometric data, kept outside the database file so that they outlive a restore:
 /// a backup taken before an erasure still holds that customer's template, and restoring it must

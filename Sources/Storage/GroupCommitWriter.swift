@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
+import Stores
 import Synchronization
 
 /// Batches concurrent write submissions into one SQLite transaction, so that many payments share

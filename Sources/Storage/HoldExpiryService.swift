@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
+import Stores
 
 /// Posts an expiry transfer for every hold past its `expires_at`, as a `Service`.
 ///

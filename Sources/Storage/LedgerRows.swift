@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Stores
 
 /// Mapping between the ledger's values and their rows, with cached statements: this is the hot
 /// path of every payment, so no Codable round trips and no statement is prepared twice.

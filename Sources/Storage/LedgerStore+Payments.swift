@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Stores
 
 extension LedgerStore {
     /// Pays from a wallet to the merchant's account in the payment's currency (opened on the

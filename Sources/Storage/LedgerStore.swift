@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Stores
 
 /// The ledger in SQLite. Every operation takes the `Database` of a transaction the caller owns
 /// (`AppDatabase.pool.write`, or a `GroupCommitWriter` submission, usually wrapped in

@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Stores
 
 /// The synthetic payment load on the SQLite ledger shared by `facepay bench ledger` and the crash test's
 /// `facepay ledger-load`: one terminal of one merchant, many funded wallets, and a payment as

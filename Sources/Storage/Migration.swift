@@ -1,6 +1,7 @@
 import Crypto
 import FacePayMigrations
 import Foundation
+import Stores
 
 /// One numbered SQL migration and its SHA-256, which is recorded when it is applied.
 public struct Migration: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import GRDB
+import Stores
 
 /// Applies numbered migrations in order, each in its own transaction, recording name and checksum
 /// in `schema_migrations`. Refuses to run when an applied migration's file changed (the checksum

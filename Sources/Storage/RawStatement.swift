@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Stores
 
 /// SQLite's "copy the bytes now" destructor, which the C macro SQLITE_TRANSIENT spells as -1.
 private let transientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
+import Stores
 
 /// Deletes rows whose purpose has passed — expired challenges, idempotency records older than
 /// their retention — as a `Service`, so neither table grows without bound under steady traffic.

@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Liveness
+import Stores
 
 /// Challenges in SQLite, so they survive a restart. Consuming is one conditional UPDATE: of two
 /// requests racing on one challenge, only one can move `used_at_ms` from NULL.

@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Liveness
+import Stores
 import Synchronization
 
 /// The replay guard with a durable memory: every capture's frame codes are appended as one row of

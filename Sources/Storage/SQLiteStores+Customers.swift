@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Stores
 import Synchronization
 
 extension SQLiteStores: CustomerStore {

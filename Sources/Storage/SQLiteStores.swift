@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Ledger
 import Liveness
+import Stores
 
 /// The stores of the boundary (`Stores`) on one SQLite database: every unit of work is one
 /// group-commit submission (one transaction, one fsync per batch), with its idempotency record.

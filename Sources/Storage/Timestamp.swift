@@ -1,5 +1,6 @@
 import FacePayCore
 import Foundation
+import Stores
 import Synchronization
 
 /// The ledger's one time format in SQLite: RFC 3339 UTC with milliseconds

@@ -2,6 +2,7 @@ import ArgumentParser
 import FacePayCore
 import Foundation
 import Storage
+import Stores
 
 /// `facepay audit …`: the auditor's tools on the operator's shell.
 struct AuditCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import FacePayCore
 import Foundation
 import Storage
+import Stores
 
 /// `facepay backup PATH`: an online, consistent copy (SQLite backup API) taken while the server
 /// keeps writing, then opened and verified.

@@ -7,6 +7,7 @@ import Ledger
 import Payments
 import Simulator
 import Storage
+import Stores
 
 /// `facepay bench api`: approved payments/s and p50/p99 latency end to end over mutual TLS.
 ///

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Storage
+import Stores
 
 /// `facepay bench ledger`: durable payments per second with synchronous=FULL and WAL, at 1, 16
 /// and 256 concurrent requesters, group commit against one transaction per payment, each run in

@@ -3,6 +3,7 @@ import FacePayCore
 import Foundation
 import Logging
 import Storage
+import Stores
 
 /// `--data-dir DIR` (env FACEPAY_DATA_DIR, default ./facepay-data), shared by every command.
 struct DataDirectoryOptions: ParsableArguments {

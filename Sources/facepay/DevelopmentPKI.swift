@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import HTTPAPI
 import Storage
+import Stores
 
 /// The development PKI of `facepay serve` with no flags: a CA, a server certificate for
 /// localhost/127.0.0.1/::1 and client certificates for one terminal, one kiosk and one auditor,

@@ -3,6 +3,7 @@ import FacePayCore
 import Foundation
 import Liveness
 import Storage
+import Stores
 
 /// `facepay devices add|list|revoke`: the registry that client certificates are checked against.
 struct DevicesCommand: ParsableCommand {

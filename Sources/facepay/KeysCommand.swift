@@ -2,6 +2,7 @@ import ArgumentParser
 import FacePayCore
 import Foundation
 import Storage
+import Stores
 
 /// `facepay keys rotate`: adds a new template key and re-seals every template under it, in small
 /// transactions, while the server keeps running (each row is readable under its recorded key id

@@ -2,6 +2,7 @@ import ArgumentParser
 import FacePayCore
 import Foundation
 import Storage
+import Stores
 import Synchronization
 
 /// `facepay ledger-load --data-dir D` (hidden): a group-commit payment load for the crash test.

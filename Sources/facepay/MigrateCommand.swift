@@ -1,5 +1,6 @@
 import ArgumentParser
 import Storage
+import Stores
 
 /// `facepay migrate`: applies pending migrations (serve does the same at start-up).
 struct MigrateCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import FacePayCore
 import Foundation
 import HTTPAPI
 import Storage
+import Stores
 
 /// `facepay pki init|issue`: the development CA of a data directory and device certificates it
 /// signs. Production certificates follow Deploy/pki/RUNBOOK.md instead.

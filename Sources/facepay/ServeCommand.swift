@@ -6,6 +6,7 @@ import Payments
 import Logging
 import ServiceLifecycle
 import Storage
+import Stores
 
 /// `facepay serve`: with no flags a working development server (data directory, development PKI,
 /// registered devices); with `--production` nothing is generated and every TLS path must be given.

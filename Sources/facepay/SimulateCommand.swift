@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import Simulator
 import Storage
+import Stores
 
 /// `facepay simulate`: the kiosk and terminal simulator.
 /// - With no mode flag it drives a running server over mutual TLS with the development kiosk

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import FacePayCore
 import Foundation
 import Storage
+import Stores
 import Testing
 
 /// The listener's bounds: what a client that holds connections without using them, or drips a

@@ -4,7 +4,8 @@ import Foundation
 @testable import HTTPAPI
 import NIOHTTP1
 import Simulator
-import Storage
+@testable import Storage
+import Stores
 import Testing
 
 @Suite("the auditor's web console over mutual TLS")

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Storage
+import Stores
 import Testing
 
 @Suite("HTTP edges: problem+json, limits, ops endpoints")

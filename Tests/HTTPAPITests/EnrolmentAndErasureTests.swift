@@ -1,6 +1,8 @@
 import FacePayCore
 import Foundation
 import Simulator
+@testable import Storage
+import Stores
 import Testing
 
 @Suite("enrolment, erasure and biometric privacy over mutual TLS")

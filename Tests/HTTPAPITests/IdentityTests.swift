@@ -3,6 +3,7 @@ import FacePayCore
 import Foundation
 import HTTPAPI
 import Storage
+import Stores
 import Testing
 
 @Suite("mutual-TLS identity")

@@ -4,7 +4,8 @@ import Foundation
 import Hummingbird
 import NIOHTTP1
 import Simulator
-import Storage
+@testable import Storage
+import Stores
 import Synchronization
 import Testing
 

@@ -2,7 +2,8 @@ import FacePayCore
 import Foundation
 import GRDB
 import Simulator
-import Storage
+@testable import Storage
+import Stores
 import Synchronization
 import Testing
 

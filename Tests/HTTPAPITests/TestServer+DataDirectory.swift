@@ -5,6 +5,7 @@ import Logging
 import Payments
 import ServiceLifecycle
 import Storage
+import Stores
 
 /// A live server over a data directory that outlives it (the database and `template.key` stay
 /// for the next start), started the way `facepay serve` starts: the key ring follows its file

@@ -9,6 +9,7 @@ import NIOSSL
 import Payments
 import ServiceLifecycle
 import Storage
+import Stores
 import Synchronization
 import X509
 

@@ -4,7 +4,8 @@ import Foundation
 import Hummingbird
 import Ledger
 import NIOCore
-import Storage
+@testable import Storage
+import Stores
 import Synchronization
 import Testing
 

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Ledger
 import Storage
+import Stores
 import Testing
 
 @Suite struct AuditLogTests {

@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import Storage
+import Stores
 import Testing
 
 @Suite("device registry")

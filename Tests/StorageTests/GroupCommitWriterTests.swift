@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Ledger
 import Storage
+import Stores
 import Testing
 
 @Suite struct GroupCommitWriterTests {

@@ -3,7 +3,8 @@ import Foundation
 import GRDB
 import Ledger
 import ServiceLifecycle
-import Storage
+@testable import Storage
+import Stores
 import Testing
 
 @Suite struct HoldExpiryServiceTests {

@@ -2,7 +2,8 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
-import Storage
+@testable import Storage
+import Stores
 import Testing
 
 /// `GET /v1/audit/verify` and the console verify from the persisted last verified state: these

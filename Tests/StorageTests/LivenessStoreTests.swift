@@ -2,7 +2,8 @@ import FacePayCore
 import Foundation
 import GRDB
 import Liveness
-import Storage
+@testable import Storage
+import Stores
 import Testing
 
 @Suite("liveness state in SQLite: challenges and the replay guard")

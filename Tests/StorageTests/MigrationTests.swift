@@ -1,7 +1,8 @@
 import FacePayCore
 import Foundation
 import GRDB
-import Storage
+@testable import Storage
+import Stores
 import Testing
 
 @Suite("database: migrations and durability")

@@ -3,7 +3,8 @@ import Foundation
 import GRDB
 import Ledger
 import Liveness
-import Storage
+@testable import Storage
+import Stores
 import Synchronization
 import Testing
 

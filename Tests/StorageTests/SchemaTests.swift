@@ -2,7 +2,8 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
-import Storage
+@testable import Storage
+import Stores
 import Testing
 
 @Suite struct SchemaTests {

@@ -5,6 +5,7 @@ import Ledger
 import Logging
 import ServiceLifecycle
 import Storage
+import Stores
 import Testing
 
 @Suite struct ServiceGroupTests {

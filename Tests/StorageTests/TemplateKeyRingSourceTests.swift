@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import Storage
+import Stores
 import Testing
 
 /// The key file: created 0600 (and never silently lost), and followed by a running server.

@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 @testable import Storage
+import Stores
 import Testing
 
 @Suite struct TimestampTests {

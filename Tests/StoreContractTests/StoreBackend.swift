@@ -61,7 +61,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                 let result = try await body(stores)
                 writer.beginShutdown()
                 try await group.waitForAll()
-                try database.pool.close()
+                try database.close()
                 return result
             }
         }

@@ -1,4 +1,5 @@
 import Ledger
+import Stores
 
 /// Checks 3–5: each account's four counters against the sum of its transfers, no wallet (nor any
 /// account flagged debits_must_not_exceed_credits) below zero with pending holds counted, and —

@@ -1,4 +1,5 @@
 import GRDB
+import Stores
 
 /// Check 1: the audit hash chain after a verified head — seq contiguous, each `prev_hash` equal to
 /// the previous row's `hash`, each `hash` recomputed. From the genesis head it is the whole chain.

@@ -1,4 +1,5 @@
 import GRDB
+import Stores
 
 /// What every integrity check shares during one verification: the snapshot it reads, the bounded
 /// list of problems found, and how many rows it has read (the measure of a call's cost that tests

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Stores
 
 /// What the last successful verification covered (migration 0006): the audit head it reached and
 /// the last transfer it replayed. With the per-account sums and open holds stored beside it, it is

@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import GRDB
 import Ledger
+import Stores
 
 /// Recomputes what the ledger promises from the rows themselves, as a sequence of small checks:
 ///

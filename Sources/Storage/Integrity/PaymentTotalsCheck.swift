@@ -1,4 +1,5 @@
 import GRDB
+import Stores
 
 /// Check 6: a payment's captured and refunded amounts against its transfers — every payment, or
 /// those the newly replayed transfers name (each summed over the payment's own transfers, through

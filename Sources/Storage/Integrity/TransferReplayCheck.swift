@@ -1,5 +1,6 @@
 import GRDB
 import Ledger
+import Stores
 
 /// Check 2: every transfer after a seq, replayed in order — positive amount, existing accounts of
 /// its currency, a capture/void/expiry resolving an earlier unresolved hold between the same
