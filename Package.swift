@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "FacePayCore", swiftSettings: strict),
@@ -72,7 +73,11 @@ let package = Package(
         // The storage boundary: the values and protocols the layers above speak to; no database.
         .target(
             name: "Stores",
-            dependencies: ["FacePayCore", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "FacePayCore", "Ledger",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(
             name: "Storage",
@@ -83,6 +88,28 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        // The same Stores on PostgreSQL, for several stateless nodes on one database (SCALING.md).
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                "FacePayCore", "Ledger", "Liveness", "Stores",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // Its own numbered .sql files (PostgreSQL's dialect), embedded in the binary.
+            resources: [
+                .embedInCode("Migrations/0001_devices.sql"),
+                .embedInCode("Migrations/0002_ledger.sql"),
+                .embedInCode("Migrations/0003_customers.sql"),
+                .embedInCode("Migrations/0004_liveness.sql"),
+                .embedInCode("Migrations/0005_integrity.sql"),
+                .embedInCode("Migrations/0006_gallery_changes.sql"),
             ],
             swiftSettings: strict),
         .target(
@@ -145,7 +172,7 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "FacePayCore"], swiftSettings: strict),
         // The store contract, written once against the Stores protocols and run on every backend.
-        .testTarget(name: "StoreContractTests", dependencies: ["Stores", "Storage", "Liveness", "Ledger", "FacePayCore"], swiftSettings: strict),
+        .testTarget(name: "StoreContractTests", dependencies: ["Stores", "Storage", "PostgresStorage", "Liveness", "Ledger", "FacePayCore"], swiftSettings: strict),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "Ledger", "FacePayWire", "FacePayCore"], swiftSettings: strict),
         // Includes the regression tests of what the fuzz targets of Fuzz/ found.
         .testTarget(name: "FacePayWireTests", dependencies: ["FacePayWire", "FacePayCore", "Liveness"], swiftSettings: strict),

@@ -175,7 +175,7 @@ extension AppDatabase {
     /// day's precision loses nothing, and a customer who pays every day costs one template-row
     /// write a day instead of one per payment (each is a random page of the WAL: templates are
     /// large rows, a few per page).
-    public static let templateUseResolutionSeconds: TimeInterval = 86_400
+    public static let templateUseResolutionSeconds = TemplateUse.resolutionSeconds
 
     /// Marks a template as used now (a payment or verification matched it) unless it was marked
     /// within `templateUseResolutionSeconds`; the retention purge removes templates unused for

@@ -14,6 +14,10 @@ public struct TemplateUse: Sendable, Equatable {
         self.modelID = modelID
         self.captureID = captureID
     }
+
+    /// A template's last use is recorded at most once per this period (a payment rewrites the row
+    /// only when its last use is older): the retention purge needs days, not every payment.
+    public static let resolutionSeconds: TimeInterval = 86_400
 }
 
 /// Everything an enrolment stores: the customer with their consent, the wallet and its initial

@@ -46,9 +46,9 @@ import Testing
     }
 
     @Test func biometricLookingDetailIsRecognised() {
-        #expect(AuditLog.biometricViolation(in: ["amount": 5, "decision": "accept"]) == nil)
-        #expect(AuditLog.biometricViolation(in: ["embedding": [1, 2]]) != nil)
-        #expect(AuditLog.biometricViolation(in: ["probe": ["template_b64": "AAAA"]]) != nil)
-        #expect(AuditLog.biometricViolation(in: ["values": .array((0..<9).map { .integer($0) })]) != nil)
+        #expect(AuditChain.biometricViolation(in: ["amount": 5, "decision": "accept"]) == nil)
+        #expect(AuditChain.biometricViolation(in: ["embedding": [1, 2]]) != nil)
+        #expect(AuditChain.biometricViolation(in: ["probe": ["template_b64": "AAAA"]]) != nil)
+        #expect(AuditChain.biometricViolation(in: ["values": .array((0..<9).map { .integer($0) })]) != nil)
     }
 }

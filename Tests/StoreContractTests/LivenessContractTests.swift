@@ -62,3 +62,13 @@ struct LivenessContractTests {
         }
     }
 }
+
+@Suite("The PostgreSQL backend is tested in CI")
+struct PostgresConfiguredTests {
+    @Test("CI runs the contract on PostgreSQL (FACEPAY_TEST_DATABASE_URL is set)")
+    func postgresRunsInCI() {
+        if ProcessInfo.processInfo.environment["FACEPAY_CI"] == "1" {
+            #expect(StoreBackend.postgresURL != nil, "CI must export FACEPAY_TEST_DATABASE_URL (scripts/postgres-test-cluster.sh)")
+        }
+    }
+}

@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import Ledger
 import Liveness
+import PostgresStorage
 import Storage
 import Stores
 
@@ -29,6 +30,15 @@ struct BackendStores: Sendable {
 enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     /// A real SQLite file in a temporary directory, through the group-commit writer.
     case sqlite
+    /// A new database on the real PostgreSQL server of `FACEPAY_TEST_DATABASE_URL` (CI starts
+    /// one: scripts/postgres-test-cluster.sh), created for the test and dropped after it.
+    case postgres
+
+    /// The server the PostgreSQL cases run on; without it they do not run (README, "Tests on
+    /// PostgreSQL"). CI always sets it, and a test fails there when it is missing.
+    static let postgresURL = ProcessInfo.processInfo.environment["FACEPAY_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    static var allCases: [StoreBackend] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
 
     var description: String { rawValue }
 
@@ -63,6 +73,38 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                 try await group.waitForAll()
                 try database.close()
                 return result
+            }
+        case .postgres:
+            let server = try PostgresLocation(url: Self.postgresURL!)
+            let admin = try PostgresDatabase(location: server, connectionsMax: 2)
+            let name = "facepay_contract_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await admin.run(); return nil }
+                defer { group.cancelAll() }
+                try await admin.createDatabase(named: name)
+                let database = try PostgresDatabase(location: server.with(database: name), connectionsMax: 48)
+                let result: Result<T, any Error> = await withThrowingTaskGroup(of: T?.self) { inner in
+                    inner.addTask { try await database.run(); return nil }
+                    defer { inner.cancelAll() }
+                    do {
+                        try await database.migrate()
+                        let keyRing = TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "store contract"))
+                        let postgres = PostgresStores(database: database, keyRing: keyRing)
+                        try await postgres.addDevice(Device(id: terminal, role: .terminal, merchantID: merchant, createdAt: Date()))
+                        try await postgres.addDevice(Device(id: kiosk, role: .kiosk, merchantID: nil, createdAt: Date()))
+                        let stores = BackendStores(ledger: postgres, customers: postgres, idempotency: postgres, audit: postgres, devices: postgres,
+                                                   challenges: PostgresChallengeStore(database: database),
+                                                   replayGuard: {
+                                                       PostgresReplayGuardStore(database: database, settings: LivenessSettings(),
+                                                                                coder: .fixed("store-contract"))
+                                                   })
+                        return .success(try await body(stores))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                try await admin.dropDatabase(named: name)
+                return try result.get()
             }
         }
     }

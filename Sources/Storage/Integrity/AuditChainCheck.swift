@@ -16,7 +16,7 @@ enum AuditChainCheck {
                 if event.hash != head.hash {
                     context.report("audit_events", "seq \(head.seq)", "hash", expected: "\(head.hash) (last verified head)", found: event.hash)
                 }
-                let recomputed = AuditLog.hash(prevHash: event.prevHash, canonicalForm: event.canonicalForm)
+                let recomputed = AuditChain.hash(prevHash: event.prevHash, canonicalForm: event.canonicalForm)
                 if recomputed != event.hash {
                     context.report("audit_events", "seq \(head.seq)", "hash", expected: recomputed, found: event.hash)
                 }
@@ -37,7 +37,7 @@ enum AuditChainCheck {
             if event.prevHash != previousHash {
                 context.report("audit_events", name, "prev_hash", expected: previousHash, found: event.prevHash)
             }
-            let recomputed = AuditLog.hash(prevHash: event.prevHash, canonicalForm: event.canonicalForm)
+            let recomputed = AuditChain.hash(prevHash: event.prevHash, canonicalForm: event.canonicalForm)
             if recomputed != event.hash {
                 context.report("audit_events", name, "hash", expected: recomputed, found: event.hash)
             }

@@ -1,7 +1,6 @@
 import Crypto
 import FacePayCore
 import Foundation
-import Stores
 
 /// The AES-256-GCM keys that seal face templates at rest.
 ///

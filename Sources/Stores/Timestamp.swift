@@ -1,20 +1,19 @@
 import FacePayCore
 import Foundation
-import Stores
 import Synchronization
 
-/// The ledger's one time format in SQLite: RFC 3339 UTC with milliseconds
+/// The ledger's one time format in every store (SQLite and PostgreSQL alike): RFC 3339 UTC with milliseconds
 /// (`2027-01-15T08:00:00.500Z`, always 24 characters), so that text order is time order and
 /// range queries on `created_at` / `expires_at` work on plain indexes.
-enum Timestamp {
+public enum Timestamp {
     /// Whole milliseconds since 1970 (see `Date.wholeMillisecondsSince1970`).
-    static func milliseconds(_ date: Date) -> Int64 {
+    public static func milliseconds(_ date: Date) -> Int64 {
         date.wholeMillisecondsSince1970
     }
 
     /// Drops sub-millisecond precision, so a time compares the same before and after a round trip
     /// through the database (both sides are `Double(milliseconds) / 1000`).
-    static func truncated(_ date: Date) -> Date {
+    public static func truncated(_ date: Date) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds(date)) / 1000)
     }
 
@@ -23,7 +22,7 @@ enum Timestamp {
     private static let lastText = Mutex<(milliseconds: Int64, text: String)>((Int64.min, ""))
 
     /// The fixed 24-character form, from integer milliseconds (no formatter rounding to trust).
-    static func text(_ date: Date) -> String {
+    public static func text(_ date: Date) -> String {
         let total = milliseconds(date)
         if let cached = lastText.withLock({ $0.milliseconds == total ? $0.text : nil }) { return cached }
         let text = format(milliseconds: total)
@@ -65,7 +64,7 @@ enum Timestamp {
 
     /// Parses the fixed 24-character form quickly (it is read on every ledger operation);
     /// anything else goes through the general RFC 3339 parser.
-    static func date(_ text: String) -> Date? {
+    public static func date(_ text: String) -> Date? {
         var text = text
         return text.withUTF8 { bytes -> Date? in
             guard bytes.count == 24, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84, bytes[13] == 58,

@@ -1,0 +1,170 @@
+import FacePayCore
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Stores
+
+/// One PostgreSQL database shared by every `facepay serve` node: a connection pool
+/// (`PostgresClient`, run as a Service for as long as the node runs) and the transactions the
+/// stores run on it.
+///
+/// Transactions are READ COMMITTED; what must not race takes row locks (`SELECT … FOR UPDATE`)
+/// in one fixed order: the accounts a transfer touches by id, then the audit chain head last
+/// (LEDGER.md, "PostgreSQL"). A transaction the server aborts to break a deadlock (40P01) or a
+/// serialization failure (40001) runs again, up to `retriesMax` times; its closure must
+/// therefore have no effect outside the transaction.
+public final class PostgresDatabase: Service, Sendable {
+    public let location: PostgresLocation
+    let client: PostgresClient
+    let logger: Logger
+    public let retriesMax: Int
+
+    public init(location: PostgresLocation, connectionsMax: Int = 20, retriesMax: Int = 8, logger: Logger = Logger(label: "facepay.postgres")) throws {
+        self.location = location
+        self.logger = logger
+        self.retriesMax = retriesMax
+        client = PostgresClient(configuration: try location.clientConfiguration(connectionsMax: connectionsMax), backgroundLogger: logger)
+    }
+
+    /// Runs the pool until the task is cancelled (a ServiceGroup's graceful shutdown).
+    public func run() async throws {
+        await client.run()
+    }
+
+    /// SQLSTATE of a server error, nil for anything else.
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// A deadlock, a serialization failure, or two nodes opening the same account at once (the
+    /// loser runs again and finds it).
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let state = sqlState(error) else { return false }
+        return state == "40001" || state == "40P01"
+            || (state == "23505" && (error as? PSQLError)?.serverInfo?[.constraintName] == "accounts_owner")
+    }
+
+    /// What went wrong in a transaction: the closure's own error (a refusal, a server error) when it
+    /// threw, else the failed BEGIN, COMMIT or ROLLBACK.
+    static func cause(_ error: any Error) -> any Error {
+        guard let failure = error as? PostgresTransactionError else { return error }
+        return failure.closureError ?? failure.commitError ?? failure.beginError ?? failure.rollbackError ?? error
+    }
+
+    /// One transaction, retried on deadlock or serialization failure.
+    func transaction<T: Sendable>(_ work: (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                do {
+                    return try await client.withTransaction(logger: logger) { connection in try await work(connection) }
+                } catch {
+                    throw Self.cause(error)
+                }
+            } catch where Self.isRetryable(error) && attempt < retriesMax {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+            } catch {
+                // A unique violation stays a PSQLError: the idempotency frame decides what it means.
+                throw Self.sqlState(error) == "23505" ? error : Self.translated(error)
+            }
+        }
+    }
+
+    func read<T: Sendable>(_ work: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in try await work(connection) }
+        } catch {
+            throw Self.translated(error)
+        }
+    }
+
+    /// A server refusal keeps its message (a CHECK or trigger named it); FacePayError passes.
+    static func translated(_ error: any Error) -> any Error {
+        guard let psql = error as? PSQLError else { return error }
+        let message = psql.serverInfo?[.message] ?? "\(psql.code)"
+        return FacePayError(.internalFailure, code: "database_error", detail: "PostgreSQL: \(message) (\(sqlState(psql) ?? "no sqlstate"))")
+    }
+
+    // MARK: Migrations
+
+    /// Applies the PostgreSQL migrations this binary carries that the database lacks, each in its
+    /// own transaction, under an advisory lock so that nodes starting together apply each once.
+    /// Returns the file names applied by this call.
+    @discardableResult
+    public func migrate(now: Date = Date()) async throws -> [String] {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    INTEGER PRIMARY KEY,
+                    file_name  TEXT NOT NULL,
+                    checksum   TEXT NOT NULL CHECK (length(checksum) = 64),
+                    applied_at TEXT NOT NULL
+                )
+                """, logger: logger)
+            var recorded: [Migration.Applied] = []
+            for try await (version, name, checksum) in try await connection.query(
+                "SELECT version, file_name, checksum FROM schema_migrations ORDER BY version", logger: logger).decode((Int32, String, String).self) {
+                recorded.append(Migration.Applied(version: Int(version), fileName: name, checksum: checksum))
+            }
+            var applied: [String] = []
+            for migration in try Migration.pending(PostgresMigrations.all, applied: recorded) {
+                for statement in PostgresMigrations.statements(of: migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("""
+                    INSERT INTO schema_migrations (version, file_name, checksum, applied_at)
+                    VALUES (\(Int32(migration.version)), \(migration.fileName), \(migration.checksum), \(Timestamp.text(now)))
+                    """, logger: logger)
+                applied.append(migration.fileName)
+            }
+            return applied
+        }
+    }
+
+    /// File names of the applied migrations, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await read { connection in
+            var names: [String] = []
+            for try await name in try await connection.query("SELECT file_name FROM schema_migrations ORDER BY version", logger: logger)
+                .decode(String.self) { names.append(name) }
+            return names
+        }
+    }
+
+    /// "FACEPAY\0" as a number: the advisory lock the migration runs under.
+    static let migrationLockKey: Int64 = 0x4641_4345_5041_5900
+}
+
+extension PostgresDatabase {
+    /// Creates (or drops) a database on this server: `facepay migrate --create` and the tests'
+    /// scratch databases. Names are plain identifiers (letters, digits, underscores).
+    public func createDatabase(named name: String) async throws {
+        try await administer("CREATE DATABASE \(try Self.identifier(name))")
+    }
+
+    public func dropDatabase(named name: String) async throws {
+        try await administer("DROP DATABASE IF EXISTS \(try Self.identifier(name)) WITH (FORCE)")
+    }
+
+    private func administer(_ sql: String) async throws {
+        try await read { connection in try await PostgresRows.execute(connection, PostgresQuery(unsafeSQL: sql)) }
+    }
+
+    static func identifier(_ name: String) throws -> String {
+        guard !name.isEmpty, name.utf8.count <= 63, name.utf8.allSatisfy({ $0 == 95 || (48...57).contains($0) || (97...122).contains($0) }) else {
+            throw FacePayError.invalidField("database", "a database name is 1-63 lower-case letters, digits or underscores")
+        }
+        return name
+    }
+}
+
+extension PostgresLocation {
+    /// The same server and credentials, another database.
+    public func with(database name: String) -> PostgresLocation {
+        PostgresLocation(host: host, port: port, username: username, password: password, database: name, tls: tls,
+                         rootCertificatePath: rootCertificatePath)
+    }
+}

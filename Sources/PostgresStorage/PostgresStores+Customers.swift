@@ -1,0 +1,153 @@
+import FacePayCore
+import Foundation
+import Ledger
+import PostgresNIO
+import Stores
+import Synchronization
+
+/// Customers and their sealed templates on PostgreSQL. Each enrolment, erasure and purge also
+/// appends to `gallery_changes` in its own transaction, the log every node follows to keep its
+/// in-memory gallery in step (SCALING.md).
+extension PostgresStores: CustomerStore {
+    public func customer(id: String) async throws -> Customer? {
+        try await database.read { connection in try await PostgresRows.customer(connection, id: id) }
+    }
+
+    public func enrol(_ enrolment: NewEnrolment, frame: IdempotencyFrame,
+                      respond: @escaping @Sendable (Account, LedgerOutcome<Transfer>?) throws -> StoredResponse) async throws -> IdempotentResponse {
+        let keyRing = keyRing
+        return try await idempotently(frame) { connection in
+            let now = Timestamp.truncated(frame.now)
+            // Locks in the one order (accounts, then the chain head): the funding account the
+            // initial deposit debits first.
+            if enrolment.initialDeposit.amountMinor > 0,
+               let fundingID = try await PostgresRows.account(connection, kind: .systemFunding, ownerID: Self.systemOwnerID,
+                                                             currency: enrolment.initialDeposit.currency)?.id {
+                _ = try await PostgresRows.lockAccounts(connection, ids: [fundingID])
+            }
+            _ = try await Self.lockChainHead(connection)
+            let account = try await Self.createAccount(connection, kind: .customerWallet, ownerID: enrolment.customerID,
+                                                       currency: enrolment.initialDeposit.currency, actor: enrolment.kioskID, now: now)
+            let customer = Customer(id: enrolment.customerID, fullName: enrolment.fullName, phoneE164: enrolment.phoneE164,
+                                    accountID: account.id, consentVersion: enrolment.consentVersion, consentKioskID: enrolment.kioskID, now: now)
+            try await PostgresRows.execute(connection, """
+                INSERT INTO customers (\(unescaped: PostgresRows.customerColumns))
+                VALUES (\(customer.id), \(customer.fullName), \(customer.displayName), \(customer.phoneE164), \(customer.phoneLast4),
+                        \(customer.accountID), \(customer.consentVersion), \(customer.consentAcceptedAt), \(customer.consentKioskID),
+                        \(customer.createdAt), \(customer.biometricsErasedAt))
+                """)
+            // The ring is asked inside the transaction that stores the row (see TemplateKeyRingSource).
+            let (keyID, sealed) = try keyRing.sealingRing().seal(enrolment.template, customerID: enrolment.customerID, model: enrolment.modelID)
+            try await PostgresRows.execute(connection, """
+                INSERT INTO face_templates (customer_id, model, key_id, sealed, created_at, last_used_at)
+                VALUES (\(enrolment.customerID), \(enrolment.modelID), \(keyID), \(sealed.bytea), \(now.rfc3339), \(now.rfc3339))
+                """)
+            try await PostgresReplayGuardStore.attribute(connection, captureID: enrolment.captureID, customerID: enrolment.customerID)
+            try await Self.appendAudit(connection, actor: enrolment.kioskID, action: "customer.enrolled", subject: enrolment.customerID, detail: [
+                "account_id": .string(account.id), "consent_version": .string(enrolment.consentVersion), "model": .string(enrolment.modelID),
+            ], now: now)
+            try await Self.recordGalleryChange(connection, .enrolled, customerID: enrolment.customerID, model: enrolment.modelID, now: now)
+            let deposit = enrolment.initialDeposit.amountMinor > 0
+                ? try await Self.deposit(connection, accountID: account.id, amount: enrolment.initialDeposit, deviceID: enrolment.kioskID,
+                                         actor: enrolment.kioskID, now: now)
+                : nil
+            return try respond(account, deposit)
+        }
+    }
+
+    public func eraseBiometrics(customerID: String, captureID: Int64, frame: IdempotencyFrame,
+                                respond: @escaping @Sendable (Int) throws -> StoredResponse) async throws
+        -> (response: IdempotentResponse, forgottenCaptures: Set<Int64>) {
+        let forgotten = ForgottenCaptures()
+        let response = try await idempotently(frame) { connection in
+            // The head before the template rows, as a payment takes them (no deadlock between the two).
+            _ = try await Self.lockChainHead(connection)
+            let removed = try await PostgresRows.all(connection, "DELETE FROM face_templates WHERE customer_id = \(customerID) RETURNING model") {
+                try $0["model"].decode(String.self)
+            }.count
+            try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: customerID)
+            forgotten.set(Set(try await PostgresRows.all(connection, "DELETE FROM replay_sightings WHERE customer_id = \(customerID) RETURNING capture_id") {
+                try $0["capture_id"].decode(Int64.self)
+            }))
+            try await PostgresRows.execute(connection, """
+                UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, \(frame.now.rfc3339)) WHERE id = \(customerID)
+                """)
+            try await Self.appendAudit(connection, actor: frame.deviceID, action: "customer.biometrics_erased", subject: customerID,
+                                       detail: ["rows_deleted": .integer(Int64(removed))], now: frame.now)
+            try await Self.recordGalleryChange(connection, .erased, customerID: customerID, model: nil, now: frame.now)
+            return try respond(removed)
+        }
+        return (response, response.replayed ? [] : forgotten.value)
+    }
+
+    /// On PostgreSQL the erasure is final once its rows are vacuumed (dead tuples no longer hold
+    /// the sealed bytes); the erasure itself is in the database (`biometrics_erased_at`), which
+    /// a restore brings back with the backup it came from (Deploy/, "Backups on PostgreSQL").
+    public func completeErasure(customerID: String, erasedAt: Date, attemptsMax: Int) async throws -> Bool {
+        try await compactAfterDeletion()
+        return true
+    }
+
+    public func recordFaceAttempt(_ audit: AuditEntry?, attempts: FailedAttempts, used: TemplateUse?, now: Date) async throws {
+        try await database.transaction { connection in
+            _ = try await Self.lockChainHead(connection)
+            if let used {
+                try await Self.touchTemplate(connection, customerID: used.customerID, model: used.modelID, now: now)
+                if let captureID = used.captureID {
+                    try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: used.customerID)
+                }
+            }
+            try await Self.write(attempts, connection, now: now)
+            if let audit { try await Self.append(audit, connection, now: now) }
+        }
+    }
+
+    public func customersWithTemplatesUnused(since cutoff: Date, limit: Int) async throws -> [String] {
+        try await database.read { connection in
+            try await PostgresRows.all(connection, """
+                SELECT customer_id FROM face_templates WHERE last_used_at < \(cutoff.rfc3339)
+                GROUP BY customer_id ORDER BY min(last_used_at), customer_id LIMIT \(Int64(limit))
+                """) { try $0["customer_id"].decode(String.self) }
+        }
+    }
+
+    public func purgeTemplates(of customerIDs: [String], unusedSince cutoff: Date, now: Date) async throws {
+        let cutoffText = cutoff.rfc3339
+        try await database.transaction { connection in
+            _ = try await Self.lockChainHead(connection)
+            for customerID in customerIDs {
+                try await PostgresRows.execute(connection, "DELETE FROM face_templates WHERE customer_id = \(customerID) AND last_used_at < \(cutoffText)")
+                try await Self.appendAudit(connection, actor: "system", action: "customer.template_purged", subject: customerID,
+                                           detail: ["reason": .string("retention"), "unused_since_before": .string(cutoffText)], now: now)
+                try await Self.recordGalleryChange(connection, .purged, customerID: customerID, model: nil, now: now)
+            }
+        }
+    }
+
+    public func compactAfterDeletion() async throws {
+        try await database.read { connection in
+            try await PostgresRows.execute(connection, "VACUUM face_templates, replay_sightings")
+        }
+    }
+
+    enum GalleryChange: String { case enrolled, erased, purged, rekeyed }
+
+    /// After the unit's first audit event: the chain head is locked, so change seqs are in commit order.
+    static func recordGalleryChange(_ connection: PostgresConnection, _ kind: GalleryChange, customerID: String?, model: String?,
+                                    now: Date) async throws {
+        try await PostgresRows.execute(connection, """
+            INSERT INTO gallery_changes (kind, customer_id, model, at) VALUES (\(kind.rawValue), \(customerID), \(model), \(Timestamp.text(now)))
+            """)
+        // Delivered at commit, to every node listening (they also poll: a notification sent while
+        // a node was not listening is lost).
+        try await PostgresRows.execute(connection, "SELECT pg_notify('facepay_gallery', '')")
+    }
+}
+
+/// The capture ids an erasure's transaction deleted, handed out of its closure.
+private final class ForgottenCaptures: Sendable {
+    private let ids = Mutex<Set<Int64>>([])
+
+    func set(_ value: Set<Int64>) { ids.withLock { $0 = value } }
+    var value: Set<Int64> { ids.withLock { $0 } }
+}

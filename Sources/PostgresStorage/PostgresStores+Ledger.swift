@@ -1,0 +1,276 @@
+import FacePayCore
+import Foundation
+import Ledger
+import PostgresNIO
+import Stores
+
+/// The ledger's units of work on PostgreSQL. The rules are the Ledger module's
+/// (`PaymentRules`), applied to rows read under `FOR UPDATE`: the accounts a transfer touches are
+/// locked in id order before anything is decided, the audit chain head last — so two nodes paying
+/// from one wallet at once decide one after the other, and no two transfers deadlock.
+extension PostgresStores: PaymentLedger {
+    static let systemActor = "system"
+    static let systemOwnerID = "system"
+
+    public func payment(id: String) async throws -> Payment? {
+        try await database.read { connection in try await PostgresRows.payment(connection, id: id) }
+    }
+
+    public func recordDeclined(_ payment: DeclinedPayment, attempts: FailedAttempts, frame: IdempotencyFrame,
+                               respond: @escaping @Sendable (Payment) throws -> StoredResponse) async throws -> IdempotentResponse {
+        try await idempotently(frame) { connection in
+            let now = Timestamp.truncated(frame.now)
+            precondition(payment.amount.amountMinor > 0, "the use case validates the amount")
+            let recorded = Payment(id: payment.paymentID, status: .declined, captureMethod: payment.captureMethod,
+                                   amountMinor: payment.amount.amountMinor, currency: payment.amount.currency, declineCode: payment.declineCode,
+                                   customerID: nil, accountID: nil, merchantID: payment.merchantID, merchantAccountID: nil,
+                                   deviceID: payment.deviceID, reference: payment.reference, createdAt: now)
+            _ = try await Self.lockChainHead(connection)
+            try await PostgresRows.insert(recorded, connection)
+            var detail = payment.auditDetail
+            detail["amount"] = .integer(payment.amount.amountMinor)
+            detail["currency"] = .string(payment.amount.currency.code)
+            detail["capture_method"] = .string(payment.captureMethod.rawValue)
+            detail["account_id"] = .optional(nil as String?)
+            detail["customer_id"] = .optional(nil as String?)
+            detail["merchant_id"] = .string(payment.merchantID)
+            detail["reference"] = .optional(payment.reference)
+            detail["status"] = .string(PaymentStatus.declined.rawValue)
+            detail["decline_code"] = .string(payment.declineCode)
+            try await Self.write(attempts, connection, now: now)
+            try await Self.appendAudit(connection, actor: payment.deviceID, action: "payment.declined", subject: payment.paymentID,
+                                       detail: detail, now: now)
+            return try respond(recorded)
+        }
+    }
+
+    public func pay(_ payment: MatchedPayment, attempts: FailedAttempts, frame: IdempotencyFrame,
+                    respond: @escaping @Sendable (PaymentDecision, Customer) throws -> StoredResponse) async throws -> IdempotentResponse {
+        try await idempotently(frame) { connection in
+            let now = Timestamp.truncated(frame.now)
+            guard let customer = try await PostgresRows.customer(connection, id: payment.customerID) else {
+                throw FacePayError(.internalFailure, code: "gallery_out_of_sync", detail: "matched customer \(payment.customerID) has no row")
+            }
+            var request = PaymentRequest(
+                paymentID: payment.paymentID, amount: payment.amount, captureMethod: payment.captureMethod,
+                customerID: customer.id, walletAccountID: customer.accountID, merchantID: payment.merchantID,
+                deviceID: payment.deviceID, reference: payment.reference, holdExpiresAt: payment.holdExpiresAt)
+            if request.captureMethod == .manual {
+                request.holdExpiresAt = Timestamp.truncated(request.holdExpiresAt ?? now.addingTimeInterval(PaymentRules.holdDurationSecondsDefault))
+            }
+            let merchantID = try await PostgresRows.account(connection, kind: .merchant, ownerID: request.merchantID,
+                                                            currency: request.amount.currency)?.id
+            let locked = try await PostgresRows.lockAccounts(connection, ids: [customer.accountID] + (merchantID.map { [$0] } ?? []))
+            let wallet = locked[customer.accountID]
+            let spentToday = wallet?.dailyLimitMinor == nil ? 0 : try await PostgresRows.spentToday(connection, accountID: customer.accountID, now: now)
+            let transferID = LedgerIdentifier.make(.transfer, now: now)
+            var merchantAccount = merchantID.flatMap { locked[$0] }
+            if merchantAccount == nil {
+                // Decide against a provisional account first, so a rejected payment opens nothing.
+                let provisional = Account(id: "acc_provisional", kind: .merchant, ownerID: request.merchantID,
+                                          currency: request.amount.currency, createdAt: now)
+                if case .rejected(let code) = PaymentRules.pay(request, wallet: wallet, merchantAccount: provisional,
+                                                               spentTodayMinor: spentToday, transferID: transferID, now: now) {
+                    return try respond(.rejected(code), customer)
+                }
+                _ = try await Self.lockChainHead(connection)
+                merchantAccount = try await Self.createAccount(connection, kind: .merchant, ownerID: request.merchantID,
+                                                               currency: request.amount.currency, actor: Self.systemActor, now: now)
+            }
+            let decision = PaymentRules.pay(request, wallet: wallet, merchantAccount: merchantAccount,
+                                            spentTodayMinor: spentToday, transferID: transferID, now: now)
+            _ = try await Self.lockChainHead(connection)
+            // Whatever the ledger says, the capture was this customer's: erasing them forgets it.
+            if let captureID = payment.template.captureID {
+                try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: customer.id)
+            }
+            var detail = payment.auditDetail
+            detail["amount"] = .integer(request.amount.amountMinor)
+            detail["currency"] = .string(request.amount.currency.code)
+            detail["capture_method"] = .string(request.captureMethod.rawValue)
+            detail["account_id"] = .string(request.walletAccountID)
+            detail["customer_id"] = .optional(request.customerID)
+            detail["merchant_id"] = .string(request.merchantID)
+            detail["reference"] = .optional(request.reference)
+            switch decision {
+            case .accepted(let step):
+                try await PostgresRows.write(step.effect, connection)
+                try await PostgresRows.insert(step.payment, connection)
+                try await Self.touchTemplate(connection, customerID: customer.id, model: payment.template.modelID, now: now)
+                detail["transfer_id"] = .string(step.effect.transfer.id)
+                detail["status"] = .string(step.payment.status.rawValue)
+                if let expiresAt = step.payment.expiresAt { detail["expires_at"] = .string(Timestamp.text(expiresAt)) }
+                try await Self.write(attempts, connection, now: now)
+                try await Self.appendAudit(connection, actor: request.deviceID, action: "payment.\(step.payment.status.rawValue)",
+                                           subject: step.payment.id, detail: detail, now: now)
+            case .declined(let declined):
+                try await PostgresRows.insert(declined, connection)
+                detail["status"] = .string(PaymentStatus.declined.rawValue)
+                detail["decline_code"] = .optional(declined.declineCode)
+                try await Self.write(attempts, connection, now: now)
+                try await Self.appendAudit(connection, actor: request.deviceID, action: "payment.declined", subject: declined.id,
+                                           detail: detail, now: now)
+            case .rejected:
+                try await Self.write(attempts, connection, now: now)
+            }
+            return try respond(decision, customer)
+        }
+    }
+
+    public func change(_ change: PaymentChange, paymentID: String, frame: IdempotencyFrame,
+                       respond: @escaping @Sendable (LedgerOutcome<PaymentStep>, Customer?) throws -> StoredResponse) async throws -> IdempotentResponse {
+        try await idempotently(frame) { connection in
+            let outcome: LedgerOutcome<PaymentStep>
+            switch change {
+            case .capture(let amount):
+                outcome = try await Self.resolveHold(connection, paymentID: paymentID, kind: .capture, amountMinor: amount,
+                                                     deviceID: frame.deviceID, now: frame.now)
+            case .void:
+                outcome = try await Self.resolveHold(connection, paymentID: paymentID, kind: .void, amountMinor: nil,
+                                                     deviceID: frame.deviceID, now: frame.now)
+            case .refund(let amount):
+                outcome = try await Self.refund(connection, paymentID: paymentID, amountMinor: amount, deviceID: frame.deviceID, now: frame.now)
+            }
+            let customerID: String? = if case .accepted(let step) = outcome { step.payment.customerID } else { nil }
+            let customer = if let customerID { try await PostgresRows.customer(connection, id: customerID) } else { nil as Customer? }
+            return try respond(outcome, customer)
+        }
+    }
+
+    public func deposit(_ deposit: WalletDeposit, frame: IdempotencyFrame,
+                        admit: @escaping @Sendable (Customer?, Int64) throws -> Void,
+                        respond: @escaping @Sendable (Customer, LedgerOutcome<Transfer>, Int64) throws -> StoredResponse) async throws -> IdempotentResponse {
+        try await idempotently(frame) { connection in
+            let customer = try await PostgresRows.customer(connection, id: deposit.customerID)
+            if let customer { _ = try await PostgresRows.lockAccounts(connection, ids: [customer.accountID]) }
+            let deposited = if let customer {
+                try await PostgresRows.depositedMinor(connection, accountID: customer.accountID, since: deposit.depositsCountedSince)
+            } else { Int64(0) }
+            try admit(customer, deposited)
+            guard let customer else { throw FacePayError(.notFound, code: "not_found", detail: "no customer \(deposit.customerID)") }
+            let outcome = try await Self.deposit(connection, accountID: customer.accountID, amount: deposit.amount, deviceID: frame.deviceID,
+                                                 actor: frame.deviceID, now: frame.now)
+            let balance = try await PostgresRows.account(connection, id: customer.accountID)?.availableMinor ?? 0
+            return try respond(customer, outcome, balance)
+        }
+    }
+
+    // MARK: Steps shared by the units
+
+    /// Opens an account (its unique index refuses a second one of that owner, kind and currency).
+    static func createAccount(_ connection: PostgresConnection, kind: AccountKind, ownerID: String, currency: Currency,
+                              actor: String, now: Date) async throws -> Account {
+        let now = Timestamp.truncated(now)
+        let account = Account(id: LedgerIdentifier.make(.account, now: now), kind: kind, ownerID: ownerID, currency: currency,
+                              debitsMustNotExceedCredits: nil, paymentLimitMinor: nil, dailyLimitMinor: nil, createdAt: now)
+        try await PostgresRows.insert(account, connection)
+        try await appendAudit(connection, actor: actor, action: "account.created", subject: account.id, detail: [
+            "kind": .string(kind.rawValue), "owner_id": .string(ownerID), "currency": .string(currency.code),
+            "debits_must_not_exceed_credits": .bool(account.debitsMustNotExceedCredits),
+            "payment_limit": .optional(nil as Int64?), "daily_limit": .optional(nil as Int64?),
+        ], now: now)
+        return account
+    }
+
+    /// Money into a customer wallet from the system funding account of its currency (opened on
+    /// first use, after the decision, so a refused deposit opens nothing).
+    static func deposit(_ connection: PostgresConnection, accountID: String, amount: Money, deviceID: String?,
+                        actor: String, now: Date) async throws -> LedgerOutcome<Transfer> {
+        let now = Timestamp.truncated(now)
+        let fundingID = try await PostgresRows.account(connection, kind: .systemFunding, ownerID: systemOwnerID, currency: amount.currency)?.id
+        let locked = try await PostgresRows.lockAccounts(connection, ids: [accountID] + (fundingID.map { [$0] } ?? []))
+        let wallet = locked[accountID]
+        if let wallet, wallet.kind != .customerWallet {
+            throw FacePayError(.badRequest, code: "not_a_wallet", detail: "deposits go into customer wallets; \(accountID) is \(wallet.kind.rawValue)")
+        }
+        var funding = fundingID.flatMap { locked[$0] }
+        if funding == nil {
+            let provisional = Account(id: "acc_provisional", kind: .systemFunding, ownerID: systemOwnerID, currency: amount.currency, createdAt: now)
+            let trial = PaymentRules.deposit(into: wallet, from: provisional, amount: amount, transferID: "trf_trial", deviceID: deviceID, now: now)
+            if let code = trial.resultCode { return .rejected(code) }
+            _ = try await lockChainHead(connection)
+            funding = try await createAccount(connection, kind: .systemFunding, ownerID: systemOwnerID, currency: amount.currency,
+                                              actor: systemActor, now: now)
+        }
+        let outcome = PaymentRules.deposit(into: wallet, from: funding, amount: amount, transferID: LedgerIdentifier.make(.transfer, now: now),
+                                           deviceID: deviceID, now: now)
+        guard case .accepted(let effect) = outcome else { return .rejected(outcome.resultCode!) }
+        _ = try await lockChainHead(connection)
+        try await PostgresRows.write(effect, connection)
+        try await appendAudit(connection, actor: actor, action: "deposit.posted", subject: effect.transfer.id, detail: [
+            "account_id": .string(accountID), "amount": .integer(amount.amountMinor), "currency": .string(amount.currency.code),
+            "transfer_id": .string(effect.transfer.id),
+        ], now: now)
+        return .accepted(effect.transfer)
+    }
+
+    /// Capture, void or expiry of an authorized payment's hold.
+    static func resolveHold(_ connection: PostgresConnection, paymentID: String, kind: TransferKind, amountMinor: Int64?,
+                            deviceID: String?, now: Date) async throws -> LedgerOutcome<PaymentStep> {
+        let now = Timestamp.truncated(now)
+        let unlocked = try await PostgresRows.payment(connection, id: paymentID)
+        let locked = try await PostgresRows.lockAccounts(connection, ids: [unlocked?.accountID, unlocked?.merchantAccountID].compactMap { $0 })
+        // Read again under the account locks: another node may have resolved the hold meanwhile.
+        let payment = try await PostgresRows.payment(connection, id: paymentID, locked: true)
+        let hold = try await PostgresRows.holdState(connection, id: payment?.holdTransferID)
+        let wallet = payment?.accountID.flatMap { locked[$0] }
+        let merchantAccount = payment?.merchantAccountID.flatMap { locked[$0] }
+        let transferID = LedgerIdentifier.make(.transfer, now: now)
+        let outcome: LedgerOutcome<PaymentStep>
+        switch kind {
+        case .capture:
+            outcome = PaymentRules.capture(payment, hold: hold, wallet: wallet, merchantAccount: merchantAccount,
+                                           amountMinor: amountMinor, transferID: transferID, deviceID: deviceID, now: now)
+        case .void:
+            outcome = PaymentRules.void(payment, hold: hold, wallet: wallet, merchantAccount: merchantAccount,
+                                        transferID: transferID, deviceID: deviceID, now: now)
+        default:
+            outcome = PaymentRules.expire(payment, hold: hold, wallet: wallet, merchantAccount: merchantAccount, transferID: transferID, now: now)
+        }
+        guard case .accepted(let step) = outcome, let held = hold?.hold else { return outcome }
+        _ = try await lockChainHead(connection)
+        try await PostgresRows.write(step.effect, connection)
+        try await PostgresRows.updateProgress(step.payment, connection)
+        try await appendAudit(connection, actor: deviceID ?? (kind == .expiry ? systemActor : "operator"),
+                              action: "payment.\(step.payment.status.rawValue)", subject: paymentID, detail: [
+                                  "amount": .integer(step.effect.transfer.amountMinor), "currency": .string(held.currency.code),
+                                  "amount_held": .integer(held.amountMinor), "transfer_id": .string(step.effect.transfer.id),
+                                  "hold_transfer_id": .string(held.id), "account_id": .string(held.debitAccountID),
+                                  "merchant_id": .optional(held.merchantID),
+                              ], now: now)
+        return outcome
+    }
+
+    /// Refunds `amountMinor` (nil: all that is captured and not refunded) to the wallet it came from.
+    static func refund(_ connection: PostgresConnection, paymentID: String, amountMinor: Int64?, deviceID: String?,
+                       now: Date) async throws -> LedgerOutcome<PaymentStep> {
+        let now = Timestamp.truncated(now)
+        guard let unlocked = try await PostgresRows.payment(connection, id: paymentID) else { return .rejected(.paymentNotFound) }
+        let locked = try await PostgresRows.lockAccounts(connection, ids: [unlocked.accountID, unlocked.merchantAccountID].compactMap { $0 })
+        let payment = try await PostgresRows.payment(connection, id: paymentID, locked: true)
+        let amount = amountMinor ?? ((payment?.capturedMinor ?? 0) - (payment?.refundedMinor ?? 0))
+        guard amount > 0 else { return .rejected(.paymentNotRefundable) }
+        let outcome = PaymentRules.refund(payment, wallet: payment?.accountID.flatMap { locked[$0] },
+                                          merchantAccount: payment?.merchantAccountID.flatMap { locked[$0] }, amountMinor: amount,
+                                          refundID: LedgerIdentifier.make(.refund, now: now), transferID: LedgerIdentifier.make(.transfer, now: now),
+                                          deviceID: deviceID, now: now)
+        guard case .accepted(let step) = outcome, let refund = step.refund else { return outcome }
+        _ = try await lockChainHead(connection)
+        try await PostgresRows.write(step.effect, connection)
+        try await PostgresRows.insert(refund, connection)
+        try await PostgresRows.updateProgress(step.payment, connection)
+        try await appendAudit(connection, actor: deviceID ?? "operator", action: "refund.posted", subject: refund.id, detail: [
+            "payment_id": .string(paymentID), "amount": .integer(amount), "currency": .string(refund.currency.code),
+            "amount_refunded": .integer(step.payment.refundedMinor), "amount_captured": .integer(step.payment.capturedMinor),
+            "transfer_id": .string(step.effect.transfer.id),
+        ], now: now)
+        return outcome
+    }
+
+    static func touchTemplate(_ connection: PostgresConnection, customerID: String, model: String, now: Date) async throws {
+        try await PostgresRows.execute(connection, """
+            UPDATE face_templates SET last_used_at = \(now.rfc3339)
+            WHERE customer_id = \(customerID) AND model = \(model) AND last_used_at < \(now.addingTimeInterval(-TemplateUse.resolutionSeconds).rfc3339)
+            """)
+    }
+}

@@ -1,0 +1,179 @@
+import FacePayCore
+import Foundation
+import Ledger
+import PostgresNIO
+import Stores
+
+/// Devices, and the auditor's reads, on PostgreSQL.
+extension PostgresStores: DeviceRegistry, AuditReader, StoreHealth {
+    public func device(id: String) async throws -> Device? {
+        try await database.read { connection in
+            try await PostgresRows.first(connection, """
+                SELECT id, role, merchant_id, status, signing_public_key, created_at, revoked_at FROM devices WHERE id = \(id)
+                """) { row in
+                let id = try row["id"].decode(String.self)
+                guard let role = DeviceRole(rawValue: try row["role"].decode(String.self)),
+                      let status = DeviceStatus(rawValue: try row["status"].decode(String.self)) else {
+                    throw PostgresRows.corrupt("device \(id): bad role or status")
+                }
+                return Device(id: id, role: role, merchantID: try row["merchant_id"].decode(String?.self), status: status,
+                              signingPublicKey: try row["signing_public_key"].decode(ByteBuffer?.self).map { Data($0.readableBytesView) },
+                              createdAt: try row["created_at"].decode(String.self), revokedAt: try row["revoked_at"].decode(String?.self))
+            }
+        }
+    }
+
+    /// Registers a device (`facepay devices add`); a second with the same id is 409 `device_exists`.
+    public func addDevice(_ device: Device) async throws {
+        do {
+            try await database.transaction { connection in
+                try await PostgresRows.execute(connection, """
+                    INSERT INTO devices (id, role, merchant_id, status, signing_public_key, created_at, revoked_at)
+                    VALUES (\(device.id), \(device.role.rawValue), \(device.merchantID), \(device.status.rawValue),
+                            \(device.signingPublicKey?.bytea), \(device.createdAt), \(device.revokedAt))
+                    """)
+            }
+        } catch where PostgresDatabase.sqlState(error) == "23505" {
+            throw FacePayError(.conflict, code: "device_exists", detail: "device \(device.id) already exists")
+        }
+    }
+
+    public func isReady() async -> Bool {
+        (try? await database.read { connection in
+            try await PostgresRows.first(connection, "SELECT 1 AS one") { try $0["one"].decode(Int32.self) }
+        }) == 1
+    }
+
+    public func account(id: String) async throws -> Account? {
+        try await database.read { connection in try await PostgresRows.account(connection, id: id) }
+    }
+
+    /// Transfers oldest first, in pages; the same conditions as SQLite's (ids sort by time).
+    public func transfers(_ query: TransferQuery) async throws -> TransferPage {
+        precondition(query.limit > 0, "page size must be positive")
+        var conditions = ["seq > $1"]
+        var bindings = PostgresBindings()
+        bindings.append(query.afterSeq ?? 0)
+        func add(_ condition: String, _ value: String) {
+            bindings.append(value)
+            conditions.append("\(condition) $\(bindings.count)")
+        }
+        if let merchantID = query.merchantID { add("merchant_id =", merchantID) }
+        if let deviceID = query.deviceID { add("device_id =", deviceID) }
+        if let paymentID = query.paymentID { add("payment_id =", paymentID) }
+        if let since = query.since { add("id >=", LedgerIdentifier.lowerBound(.transfer, at: since)) }
+        if let until = query.until { add("id <", LedgerIdentifier.lowerBound(.transfer, at: until)) }
+        if let accountID = query.accountID {
+            bindings.append(accountID)
+            conditions.append("(debit_account_id = $\(bindings.count) OR credit_account_id = $\(bindings.count))")
+        }
+        bindings.append(Int64(query.limit + 1))
+        let sql = "SELECT \(PostgresRows.transferColumns) FROM transfers WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT $\(bindings.count)"
+        let rows = try await database.read { connection in
+            try await PostgresRows.all(connection, PostgresQuery(unsafeSQL: sql, binds: bindings)) {
+                (try PostgresRows.transfer($0), try $0["seq"].decode(Int64.self))
+            }
+        }
+        let page = rows.prefix(query.limit)
+        return TransferPage(transfers: page.map(\.0), nextCursor: rows.count > query.limit ? page.last?.1 : nil)
+    }
+
+    public func auditEvents(_ query: AuditEventQuery) async throws -> AuditEventPage {
+        precondition(query.limit > 0, "page size must be positive")
+        var conditions = ["seq > $1"]
+        var bindings = PostgresBindings()
+        bindings.append(query.afterSeq ?? 0)
+        if let since = query.since {
+            bindings.append(LedgerIdentifier.lowerBound(.event, at: since))
+            conditions.append("event_id >= $\(bindings.count)")
+        }
+        if let action = query.action {
+            bindings.append(action)
+            conditions.append("action = $\(bindings.count)")
+        }
+        bindings.append(Int64(query.limit + 1))
+        let sql = """
+            SELECT seq, event_id, time, actor, action, subject, detail, prev_hash, hash FROM audit_events
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT $\(bindings.count)
+            """
+        let rows = try await database.read { connection in
+            try await PostgresRows.all(connection, PostgresQuery(unsafeSQL: sql, binds: bindings), Self.event)
+        }
+        let events = Array(rows.prefix(query.limit))
+        return AuditEventPage(events: events, nextCursor: rows.count > query.limit ? events.last?.seq : nil)
+    }
+
+    static func event(_ row: PostgresRandomAccessRow) throws -> AuditEvent {
+        AuditEvent(seq: try row["seq"].decode(Int64.self), eventID: try row["event_id"].decode(String.self),
+                   time: try row["time"].decode(String.self), actor: try row["actor"].decode(String.self),
+                   action: try row["action"].decode(String.self), subject: try row["subject"].decode(String.self),
+                   detail: try row["detail"].decode(String.self), prevHash: try row["prev_hash"].decode(String.self),
+                   hash: try row["hash"].decode(String.self))
+    }
+
+    public func auditHead() async throws -> AuditHead? {
+        try await database.read { connection in
+            try await PostgresRows.first(connection, "SELECT seq, hash FROM audit_chain_head WHERE id = 1 AND seq > 0") {
+                AuditHead(seq: try $0["seq"].decode(Int64.self), hash: try $0["hash"].decode(String.self))
+            }
+        }
+    }
+
+    /// Checks the whole chain (every hash recomputed, every link followed, the head row equal to the
+    /// last event) and the double entry (every account's four counters equal to the sums of its
+    /// transfers). Always a full check: the incremental state SQLite keeps is not kept here yet.
+    public func verifyIntegrity(newSinceLastRun problemsMax: Int) async throws -> IntegrityReport {
+        try await database.read { connection in
+            var problems: [IntegrityProblem] = []
+            func problem(_ table: String, _ row: String, _ check: String, _ expected: String, _ found: String) {
+                if problems.count < problemsMax { problems.append(IntegrityProblem(table: table, row: row, check: check, expected: expected, found: found)) }
+            }
+            var previous = AuditHead.genesis
+            var events = 0
+            for try await row in try await connection.query("""
+                SELECT seq, event_id, time, actor, action, subject, detail, prev_hash, hash FROM audit_events ORDER BY seq
+                """, logger: PostgresRows.logger) {
+                let event = try Self.event(row.makeRandomAccess())
+                events += 1
+                if event.seq != previous.seq + 1 { problem("audit_events", "\(event.seq)", "seq", "\(previous.seq + 1)", "\(event.seq)") }
+                if event.prevHash != previous.hash { problem("audit_events", "\(event.seq)", "prev_hash", previous.hash, event.prevHash) }
+                let recomputed = AuditChain.hash(prevHash: event.prevHash, canonicalForm: event.canonicalForm)
+                if recomputed != event.hash { problem("audit_events", "\(event.seq)", "hash", recomputed, event.hash) }
+                previous = AuditHead(seq: event.seq, hash: event.hash)
+            }
+            let head = try await PostgresRows.first(connection, "SELECT seq, hash FROM audit_chain_head WHERE id = 1") {
+                AuditHead(seq: try $0["seq"].decode(Int64.self), hash: try $0["hash"].decode(String.self))
+            }
+            if head != previous { problem("audit_chain_head", "1", "head", "\(previous.seq) \(previous.hash)", head.map { "\($0.seq) \($0.hash)" } ?? "none") }
+            // Posted sums per account from the posting transfers; pending from the open holds.
+            let mismatches = try await PostgresRows.all(connection, """
+                WITH resolved AS (SELECT pending_id FROM transfers WHERE pending_id IS NOT NULL),
+                moves AS (
+                    SELECT debit_account_id AS account_id, amount AS debit_posted, 0 AS credit_posted, 0 AS debit_pending, 0 AS credit_pending
+                    FROM transfers WHERE kind IN ('deposit', 'payment', 'capture', 'refund')
+                    UNION ALL SELECT credit_account_id, 0, amount, 0, 0 FROM transfers WHERE kind IN ('deposit', 'payment', 'capture', 'refund')
+                    UNION ALL SELECT debit_account_id, 0, 0, amount, 0 FROM transfers t WHERE kind = 'hold' AND id NOT IN (SELECT pending_id FROM resolved)
+                    UNION ALL SELECT credit_account_id, 0, 0, 0, amount FROM transfers t WHERE kind = 'hold' AND id NOT IN (SELECT pending_id FROM resolved)
+                ),
+                sums AS (
+                    SELECT account_id, sum(debit_posted)::BIGINT AS dp, sum(credit_posted)::BIGINT AS cp,
+                           sum(debit_pending)::BIGINT AS dq, sum(credit_pending)::BIGINT AS cq
+                    FROM moves GROUP BY account_id
+                )
+                SELECT a.id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending,
+                       coalesce(s.dp, 0)::BIGINT AS dp, coalesce(s.cp, 0)::BIGINT AS cp, coalesce(s.dq, 0)::BIGINT AS dq, coalesce(s.cq, 0)::BIGINT AS cq
+                FROM accounts a LEFT JOIN sums s ON s.account_id = a.id
+                WHERE a.debits_posted <> coalesce(s.dp, 0) OR a.credits_posted <> coalesce(s.cp, 0)
+                   OR a.debits_pending <> coalesce(s.dq, 0) OR a.credits_pending <> coalesce(s.cq, 0)
+                ORDER BY a.id
+                """) { row in
+                (try row["id"].decode(String.self),
+                 "\(try row["dp"].decode(Int64.self))/\(try row["cp"].decode(Int64.self))/\(try row["dq"].decode(Int64.self))/\(try row["cq"].decode(Int64.self))",
+                 "\(try row["debits_posted"].decode(Int64.self))/\(try row["credits_posted"].decode(Int64.self))/\(try row["debits_pending"].decode(Int64.self))/\(try row["credits_pending"].decode(Int64.self))")
+            }
+            for (id, expected, found) in mismatches { problem("accounts", id, "counters (debits/credits posted, debits/credits pending)", expected, found) }
+            let transfers = try await PostgresRows.first(connection, "SELECT count(*)::BIGINT AS n FROM transfers") { try $0["n"].decode(Int64.self) } ?? 0
+            return IntegrityReport(eventsChecked: events, transfersChecked: Int(transfers), problems: problems, mode: .full, head: previous)
+        }
+    }
+}
