@@ -9,7 +9,7 @@ import Stores
 /// locked in id order before anything is decided, the audit chain head last — so two nodes paying
 /// from one wallet at once decide one after the other, and no two transfers deadlock.
 extension PostgresStores: PaymentLedger {
-    static let systemActor = "system"
+    static let systemActor = LedgerEvents.systemActor
     static let systemOwnerID = "system"
 
     public func payment(id: String) async throws -> Payment? {
@@ -27,19 +27,8 @@ extension PostgresStores: PaymentLedger {
                                    deviceID: payment.deviceID, reference: payment.reference, createdAt: now)
             _ = try await Self.lockChainHead(connection)
             try await PostgresRows.insert(recorded, connection)
-            var detail = payment.auditDetail
-            detail["amount"] = .integer(payment.amount.amountMinor)
-            detail["currency"] = .string(payment.amount.currency.code)
-            detail["capture_method"] = .string(payment.captureMethod.rawValue)
-            detail["account_id"] = .optional(nil as String?)
-            detail["customer_id"] = .optional(nil as String?)
-            detail["merchant_id"] = .string(payment.merchantID)
-            detail["reference"] = .optional(payment.reference)
-            detail["status"] = .string(PaymentStatus.declined.rawValue)
-            detail["decline_code"] = .string(payment.declineCode)
+            try await Self.append(LedgerEvents.declinedBeforeLedger(recorded, extra: payment.auditDetail), connection, now: now)
             try await Self.write(attempts, connection, now: now)
-            try await Self.appendAudit(connection, actor: payment.deviceID, action: "payment.declined", subject: payment.paymentID,
-                                       detail: detail, now: now)
             return try respond(recorded)
         }
     }
@@ -84,35 +73,20 @@ extension PostgresStores: PaymentLedger {
             if let captureID = payment.template.captureID {
                 try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: customer.id)
             }
-            var detail = payment.auditDetail
-            detail["amount"] = .integer(request.amount.amountMinor)
-            detail["currency"] = .string(request.amount.currency.code)
-            detail["capture_method"] = .string(request.captureMethod.rawValue)
-            detail["account_id"] = .string(request.walletAccountID)
-            detail["customer_id"] = .optional(request.customerID)
-            detail["merchant_id"] = .string(request.merchantID)
-            detail["reference"] = .optional(request.reference)
             switch decision {
             case .accepted(let step):
                 try await PostgresRows.write(step.effect, connection)
                 try await PostgresRows.insert(step.payment, connection)
                 try await Self.touchTemplate(connection, customerID: customer.id, model: payment.template.modelID, now: now)
-                detail["transfer_id"] = .string(step.effect.transfer.id)
-                detail["status"] = .string(step.payment.status.rawValue)
-                if let expiresAt = step.payment.expiresAt { detail["expires_at"] = .string(Timestamp.text(expiresAt)) }
-                try await Self.write(attempts, connection, now: now)
-                try await Self.appendAudit(connection, actor: request.deviceID, action: "payment.\(step.payment.status.rawValue)",
-                                           subject: step.payment.id, detail: detail, now: now)
             case .declined(let declined):
                 try await PostgresRows.insert(declined, connection)
-                detail["status"] = .string(PaymentStatus.declined.rawValue)
-                detail["decline_code"] = .optional(declined.declineCode)
-                try await Self.write(attempts, connection, now: now)
-                try await Self.appendAudit(connection, actor: request.deviceID, action: "payment.declined", subject: declined.id,
-                                           detail: detail, now: now)
             case .rejected:
-                try await Self.write(attempts, connection, now: now)
+                break
             }
+            if let event = LedgerEvents.paymentDecided(decision, request, extra: payment.auditDetail) {
+                try await Self.append(event, connection, now: now)
+            }
+            try await Self.write(attempts, connection, now: now)
             return try respond(decision, customer)
         }
     }
@@ -164,11 +138,7 @@ extension PostgresStores: PaymentLedger {
         let account = Account(id: LedgerIdentifier.make(.account, now: now), kind: kind, ownerID: ownerID, currency: currency,
                               debitsMustNotExceedCredits: nil, paymentLimitMinor: nil, dailyLimitMinor: nil, createdAt: now)
         try await PostgresRows.insert(account, connection)
-        try await appendAudit(connection, actor: actor, action: "account.created", subject: account.id, detail: [
-            "kind": .string(kind.rawValue), "owner_id": .string(ownerID), "currency": .string(currency.code),
-            "debits_must_not_exceed_credits": .bool(account.debitsMustNotExceedCredits),
-            "payment_limit": .optional(nil as Int64?), "daily_limit": .optional(nil as Int64?),
-        ], now: now)
+        try await append(LedgerEvents.accountCreated(account, actor: actor), connection, now: now)
         return account
     }
 
@@ -197,10 +167,7 @@ extension PostgresStores: PaymentLedger {
         guard case .accepted(let effect) = outcome else { return .rejected(outcome.resultCode!) }
         _ = try await lockChainHead(connection)
         try await PostgresRows.write(effect, connection)
-        try await appendAudit(connection, actor: actor, action: "deposit.posted", subject: effect.transfer.id, detail: [
-            "account_id": .string(accountID), "amount": .integer(amount.amountMinor), "currency": .string(amount.currency.code),
-            "transfer_id": .string(effect.transfer.id),
-        ], now: now)
+        try await append(LedgerEvents.depositPosted(effect.transfer, into: accountID, amount: amount, actor: actor), connection, now: now)
         return .accepted(effect.transfer)
     }
 
@@ -231,13 +198,8 @@ extension PostgresStores: PaymentLedger {
         _ = try await lockChainHead(connection)
         try await PostgresRows.write(step.effect, connection)
         try await PostgresRows.updateProgress(step.payment, connection)
-        try await appendAudit(connection, actor: deviceID ?? (kind == .expiry ? systemActor : "operator"),
-                              action: "payment.\(step.payment.status.rawValue)", subject: paymentID, detail: [
-                                  "amount": .integer(step.effect.transfer.amountMinor), "currency": .string(held.currency.code),
-                                  "amount_held": .integer(held.amountMinor), "transfer_id": .string(step.effect.transfer.id),
-                                  "hold_transfer_id": .string(held.id), "account_id": .string(held.debitAccountID),
-                                  "merchant_id": .optional(held.merchantID),
-                              ], now: now)
+        try await append(LedgerEvents.holdResolved(step, held: held, actor: deviceID ?? (kind == .expiry ? systemActor : LedgerEvents.operatorActor)),
+                         connection, now: now)
         return outcome
     }
 
@@ -259,11 +221,7 @@ extension PostgresStores: PaymentLedger {
         try await PostgresRows.write(step.effect, connection)
         try await PostgresRows.insert(refund, connection)
         try await PostgresRows.updateProgress(step.payment, connection)
-        try await appendAudit(connection, actor: deviceID ?? "operator", action: "refund.posted", subject: refund.id, detail: [
-            "payment_id": .string(paymentID), "amount": .integer(amount), "currency": .string(refund.currency.code),
-            "amount_refunded": .integer(step.payment.refundedMinor), "amount_captured": .integer(step.payment.capturedMinor),
-            "transfer_id": .string(step.effect.transfer.id),
-        ], now: now)
+        try await append(LedgerEvents.refundPosted(step, refund, actor: deviceID ?? LedgerEvents.operatorActor), connection, now: now)
         return outcome
     }
 

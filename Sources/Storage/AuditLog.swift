@@ -33,6 +33,11 @@ public enum AuditLog {
         return event
     }
 
+    @discardableResult
+    public static func append(_ db: Database, _ entry: AuditEntry, now: Date) throws -> AuditEvent {
+        try append(db, actor: entry.actor, action: entry.action, subject: entry.subject, detail: entry.detail, now: now)
+    }
+
     /// The newest event, nil for an empty log.
     public static func head(_ db: Database) throws -> AuditHead? {
         let statement = try RawStatement(db, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")

@@ -38,32 +38,16 @@ extension LedgerStore {
         }
         let decision = PaymentRules.pay(request, wallet: wallet, merchantAccount: merchantAccount,
                                         spentTodayMinor: spentToday, transferID: transferID, now: now)
-        var detail = auditDetail
-        detail["amount"] = .integer(request.amount.amountMinor)
-        detail["currency"] = .string(request.amount.currency.code)
-        detail["capture_method"] = .string(request.captureMethod.rawValue)
-        detail["account_id"] = .string(request.walletAccountID)
-        detail["customer_id"] = .optional(request.customerID)
-        detail["merchant_id"] = .string(request.merchantID)
-        detail["reference"] = .optional(request.reference)
         switch decision {
         case .accepted(let step):
             try LedgerRows.write(step.effect, db)
             try LedgerRows.insert(step.payment, db)
-            detail["transfer_id"] = .string(step.effect.transfer.id)
-            detail["status"] = .string(step.payment.status.rawValue)
-            if let expiresAt = step.payment.expiresAt { detail["expires_at"] = .string(Timestamp.text(expiresAt)) }
-            try AuditLog.append(db, actor: request.deviceID, action: "payment.\(step.payment.status.rawValue)",
-                                subject: step.payment.id, detail: detail, now: now)
         case .declined(let payment):
             try LedgerRows.insert(payment, db)
-            detail["status"] = .string(PaymentStatus.declined.rawValue)
-            detail["decline_code"] = .optional(payment.declineCode)
-            try AuditLog.append(db, actor: request.deviceID, action: "payment.declined", subject: payment.id,
-                                detail: detail, now: now)
         case .rejected:
             break
         }
+        if let event = LedgerEvents.paymentDecided(decision, request, extra: auditDetail) { try AuditLog.append(db, event, now: now) }
         return decision
     }
 
@@ -81,17 +65,7 @@ extension LedgerStore {
                               merchantID: merchantID, merchantAccountID: nil, deviceID: deviceID, reference: reference,
                               createdAt: now)
         try LedgerRows.insert(payment, db)
-        var detail = auditDetail
-        detail["amount"] = .integer(amount.amountMinor)
-        detail["currency"] = .string(amount.currency.code)
-        detail["capture_method"] = .string(captureMethod.rawValue)
-        detail["account_id"] = .optional(accountID)
-        detail["customer_id"] = .optional(customerID)
-        detail["merchant_id"] = .string(merchantID)
-        detail["reference"] = .optional(reference)
-        detail["status"] = .string(PaymentStatus.declined.rawValue)
-        detail["decline_code"] = .string(declineCode)
-        try AuditLog.append(db, actor: deviceID, action: "payment.declined", subject: paymentID, detail: detail, now: now)
+        try AuditLog.append(db, LedgerEvents.declinedBeforeLedger(payment, extra: auditDetail), now: now)
         return payment
     }
 
@@ -130,14 +104,8 @@ extension LedgerStore {
         guard case .accepted(let step) = outcome else { return outcome }
         try LedgerRows.write(step.effect, db)
         try LedgerRows.updateProgress(step.payment, db)
-        let held = hold!.hold
-        try AuditLog.append(db, actor: deviceID ?? (kind == .expiry ? systemActor : operatorActor),
-                            action: "payment.\(step.payment.status.rawValue)", subject: paymentID, detail: [
-                                "amount": .integer(step.effect.transfer.amountMinor), "currency": .string(held.currency.code),
-                                "amount_held": .integer(held.amountMinor), "transfer_id": .string(step.effect.transfer.id),
-                                "hold_transfer_id": .string(held.id), "account_id": .string(held.debitAccountID),
-                                "merchant_id": .optional(held.merchantID),
-                            ], now: now)
+        try AuditLog.append(db, LedgerEvents.holdResolved(step, held: hold!.hold, actor: deviceID ?? (kind == .expiry ? systemActor : operatorActor)),
+                            now: now)
         return outcome
     }
 
@@ -173,11 +141,7 @@ extension LedgerStore {
         try LedgerRows.write(step.effect, db)
         try LedgerRows.insert(refund, db)
         try LedgerRows.updateProgress(step.payment, db)
-        try AuditLog.append(db, actor: deviceID ?? operatorActor, action: "refund.posted", subject: refund.id, detail: [
-            "payment_id": .string(paymentID), "amount": .integer(amountMinor), "currency": .string(refund.currency.code),
-            "amount_refunded": .integer(step.payment.refundedMinor), "amount_captured": .integer(step.payment.capturedMinor),
-            "transfer_id": .string(step.effect.transfer.id),
-        ], now: now)
+        try AuditLog.append(db, LedgerEvents.refundPosted(step, refund, actor: deviceID ?? operatorActor), now: now)
         return outcome
     }
 }

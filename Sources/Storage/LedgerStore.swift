@@ -14,8 +14,8 @@ import Stores
 ///
 /// Actor: the device id that asked, `operator` for the CLI, `system` for background services.
 public enum LedgerStore {
-    public static let operatorActor = "operator"
-    public static let systemActor = "system"
+    public static let operatorActor = LedgerEvents.operatorActor
+    public static let systemActor = LedgerEvents.systemActor
     public static let systemOwnerID = "system"
 
     // MARK: Accounts
@@ -41,11 +41,7 @@ public enum LedgerStore {
                               debitsMustNotExceedCredits: debitsMustNotExceedCredits, paymentLimitMinor: paymentLimitMinor,
                               dailyLimitMinor: dailyLimitMinor, createdAt: now)
         try LedgerRows.insert(account, db)
-        try AuditLog.append(db, actor: actor, action: "account.created", subject: account.id, detail: [
-            "kind": .string(kind.rawValue), "owner_id": .string(ownerID), "currency": .string(currency.code),
-            "debits_must_not_exceed_credits": .bool(account.debitsMustNotExceedCredits),
-            "payment_limit": .optional(paymentLimitMinor), "daily_limit": .optional(dailyLimitMinor),
-        ], now: now)
+        try AuditLog.append(db, LedgerEvents.accountCreated(account, actor: actor), now: now)
         return account
     }
 
@@ -121,10 +117,7 @@ public enum LedgerStore {
                                            deviceID: deviceID, now: now)
         guard case .accepted(let effect) = outcome else { return .rejected(outcome.resultCode!) }
         try LedgerRows.write(effect, db)
-        try AuditLog.append(db, actor: actor, action: "deposit.posted", subject: effect.transfer.id, detail: [
-            "account_id": .string(accountID), "amount": .integer(amount.amountMinor), "currency": .string(amount.currency.code),
-            "transfer_id": .string(effect.transfer.id),
-        ], now: now)
+        try AuditLog.append(db, LedgerEvents.depositPosted(effect.transfer, into: accountID, amount: amount, actor: actor), now: now)
         return .accepted(effect.transfer)
     }
 
