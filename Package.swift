@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "FacePayCore", "FacePayWire", "Payments", "Stores", "Storage", "Ledger",
+                "FacePayCore", "FacePayWire", "Payments", "Stores", "Storage", "PostgresStorage", "Ledger", "Liveness",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -158,14 +158,19 @@ let package = Package(
         .executableTarget(
             name: "facepay",
             dependencies: [
-                "FacePayCore", "Biometrics", "Liveness", "Ledger", "Stores", "Storage", "Payments", "HTTPAPI", "Simulator",
+                "FacePayCore", "Biometrics", "Liveness", "Ledger", "Stores", "Storage", "PostgresStorage", "Payments", "HTTPAPI", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         // Runs the real `facepay` binary (built alongside the tests) as an operator would.
-        .testTarget(name: "FacePayCLITests", swiftSettings: strict),
+        // The cluster tests (several `facepay serve` on one PostgreSQL database) drive them with
+        // the Simulator's client, and make their scratch database with PostgresStorage.
+        .testTarget(
+            name: "FacePayCLITests",
+            dependencies: ["FacePayCore", "Simulator", "PostgresStorage", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: strict),
         .testTarget(name: "FacePayCoreTests", dependencies: ["FacePayCore"], swiftSettings: strict),
         .testTarget(name: "BiometricsTests", dependencies: ["Biometrics", "CVectorKernels"], swiftSettings: strict),
         .testTarget(name: "LivenessTests", dependencies: ["Liveness", "Biometrics", "FacePayCore"], swiftSettings: strict),

@@ -3,24 +3,29 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import Liveness
 import Logging
 import Payments
 import NIOCore
 import NIOSSL
+import PostgresStorage
 import ServiceLifecycle
 import Storage
 import Stores
 import Synchronization
 
-/// Builds everything `facepay serve` runs — the group-commit writer, hold expiry, template
-/// retention, the purge of expired challenges and idempotency records, the plain-HTTP ops
-/// listener and the mutual-TLS API — as Services for one
-/// ServiceGroup. `services` is in start order; the group stops them in reverse, so on SIGTERM the
-/// API drains its in-flight requests first and the writer commits its last batch last.
+/// Builds everything `facepay serve` runs — on SQLite the group-commit writer, hold expiry and
+/// the purge of expired challenges and idempotency records; on PostgreSQL the gallery follower
+/// and the maintenance passes; then template retention, the plain-HTTP ops listener and the
+/// mutual-TLS API — as Services for one ServiceGroup. `services` is in start order; the group
+/// stops them in reverse, so on SIGTERM the API drains its in-flight requests first and the
+/// writer commits its last batch last.
+///
+/// This file is the one place that picks a backend: `init(…database: AppDatabase…)` for SQLite,
+/// `init(…postgres:…)` for PostgreSQL; everything after it sees store protocols only.
 public struct FacePayServer: Sendable {
     public let api: any Service
     public let ops: any Service
-    public let writer: GroupCommitWriter
     public let payments: PaymentsService
     public let services: [any Service]
     public let metrics: ServerMetrics
@@ -47,14 +52,70 @@ public struct FacePayServer: Sendable {
             galleries.removeEverywhere(customerID: customerID)
             logger.notice("erasure re-applied from the journal", metadata: ["customer_id": .string(customerID)])
         }
+        let writer = GroupCommitWriter(database: database, batchSizeMax: settings.limits.commitBatchMax,
+                                       queueDepthMax: settings.limits.commitQueueMax, logger: logger)
+        let sqlite = SQLiteStores(database: database, writer: writer, keyRing: keyRing)
+        let backend = Backend(
+            stores: { liveness in
+                PaymentStores(ledger: sqlite, customers: sqlite, idempotency: sqlite, challenges: sqlite.challenges,
+                              replayGuard: sqlite.replayGuard(settings: liveness), attemptFailures: database)
+            },
+            devices: database, reader: database, health: database,
+            services: [
+                writer,
+                HoldExpiryService(database: database, clock: clock, logger: logger),
+                RetentionPurgeService(database: database, writer: writer, clock: clock, settings: settings.retention, logger: logger),
+            ])
+        try self.init(settings: settings, backend: backend, galleries: galleries, paymentsSettings: paymentsSettings, clock: clock, logger: logger)
+    }
+
+    /// A node of several on one PostgreSQL database. The caller runs `postgres.database` (the
+    /// pool) around the server's ServiceGroup, migrates it, and loads `galleries` from
+    /// `postgres.templateSnapshot`, whose `changeCursor` the gallery follower continues from.
+    public init(settings: ServerSettings, postgres: PostgresStores, galleries: Galleries, galleryCursor: Int64,
+                attemptFailures: AttemptFailureSnapshot, paymentsSettings: PaymentsSettings = PaymentsSettings(),
+                clock: any WallClock = SystemWallClock(), logger: Logger) throws {
+        settings.limits.validate()
+        let follower = PostgresGalleryFollower(stores: postgres, models: galleries.modelIDs, cursor: galleryCursor, logger: logger) { update in
+            switch update {
+            case .add(let model, let template): galleries.add(template, model: model)
+            case .remove(let customerID): galleries.removeEverywhere(customerID: customerID)
+            }
+        }
+        let replayCoder = ReplayCoder(secret: postgres.keyRing.ring.derivedSecret(label: "facepay-replay-projection-v1"))
+        let backend = Backend(
+            stores: { liveness in
+                PaymentStores(ledger: postgres, customers: postgres, idempotency: postgres,
+                              challenges: PostgresChallengeStore(database: postgres.database),
+                              replayGuard: PostgresReplayGuardStore(database: postgres.database, settings: liveness, coder: replayCoder),
+                              attemptFailures: attemptFailures)
+            },
+            devices: postgres, reader: postgres, health: PostgresNodeHealth(stores: postgres, follower: follower),
+            services: [
+                follower,
+                PostgresMaintenanceService(stores: postgres, clock: clock, retention: settings.retention, logger: logger),
+            ])
+        try self.init(settings: settings, backend: backend, galleries: galleries, paymentsSettings: paymentsSettings, clock: clock, logger: logger)
+    }
+
+    /// What a backend hands the rest of the server: its stores as protocols, and its own services
+    /// (started first, stopped last).
+    struct Backend {
+        let stores: (LivenessSettings) -> PaymentStores
+        let devices: any DeviceRegistry
+        let reader: any AuditReader
+        let health: any StoreHealth
+        let services: [any Service]
+    }
+
+    private init(settings: ServerSettings, backend: Backend, galleries: Galleries, paymentsSettings: PaymentsSettings,
+                 clock: any WallClock, logger: Logger) throws {
         let metrics = ServerMetrics()
         let inFlight = InFlightCounter(limit: settings.limits.inFlightRequestsMax)
         // Always exported (0 included) so an alert can watch it: customers whose template was
         // skipped at load cannot pay by face until an operator restores the key or re-enrols them.
         metrics.set("facepay_templates_undecryptable", help: "Stored templates skipped at start-up because they do not decrypt",
                     to: galleries.undecryptableTemplates.count)
-        let writer = GroupCommitWriter(database: database, batchSizeMax: settings.limits.commitBatchMax,
-                                       queueDepthMax: settings.limits.commitQueueMax, logger: logger)
         let observer = PaymentsObserver(
             livenessFailed: { _ in metrics.increment("facepay_liveness_failures", help: "Captures that failed liveness") },
             lockoutEngaged: { _ in metrics.increment("facepay_device_lockouts", help: "Devices locked out after repeated liveness failures") },
@@ -64,10 +125,7 @@ public struct FacePayServer: Sendable {
             })
         var paymentsSettings = paymentsSettings
         paymentsSettings.idempotencyKeyCharactersMax = settings.limits.idempotencyKeyCharactersMax
-        // The one place that picks the backend: SQLite's implementations of every store.
-        let sqlite = SQLiteStores(database: database, writer: writer, keyRing: keyRing)
-        let stores = PaymentStores(ledger: sqlite, customers: sqlite, idempotency: sqlite, challenges: sqlite.challenges,
-                                   replayGuard: sqlite.replayGuard(settings: paymentsSettings.liveness), attemptFailures: database)
+        let stores = backend.stores(paymentsSettings.liveness)
         let payments = PaymentsService(stores: stores, galleries: galleries, settings: paymentsSettings, clock: clock, observer: observer)
         // Before the listener opens: the first capture must not wait for the replay guard to load.
         try payments.loadReplayGuard()
@@ -83,12 +141,12 @@ public struct FacePayServer: Sendable {
         router.add(middleware: InFlightLimitMiddleware(counter: inFlight))
         // Identity before the body: an unknown or revoked device is refused on its headers, so
         // it cannot make the server buffer a body (the unread rest is discarded, never kept).
-        router.add(middleware: ClientIdentityMiddleware(devices: database))
+        router.add(middleware: ClientIdentityMiddleware(devices: backend.devices))
         router.add(middleware: BodyLimitMiddleware(bodyBytesMax: settings.limits.bodyBytesMax))
         IdentityRoutes().register(on: router)
         PaymentRoutes(payments: payments).register(on: router)
-        AuditorRoutes(reader: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
-        ConsoleRoutes(reader: database, queries: AuditorQueries(limits: settings.limits)).register(on: router)
+        AuditorRoutes(reader: backend.reader, queries: AuditorQueries(limits: settings.limits)).register(on: router)
+        ConsoleRoutes(reader: backend.reader, queries: AuditorQueries(limits: settings.limits)).register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(
@@ -106,7 +164,7 @@ public struct FacePayServer: Sendable {
 
         let opsLogger = { var copy = logger; copy[metadataKey: "listener"] = "ops"; return copy }()
         ops = Application(
-            router: OpsRoutes(health: database, metrics: metrics, readiness: readiness).router(),
+            router: OpsRoutes(health: backend.health, metrics: metrics, readiness: readiness).router(),
             configuration: .init(address: .hostname(settings.opsHost, port: settings.opsPort), serverName: "facepay-ops"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.opsPort
@@ -114,15 +172,8 @@ public struct FacePayServer: Sendable {
                 opsLogger.notice("ops listening (HTTP)", metadata: ["address": "\(settings.opsHost):\(port)"])
             },
             logger: opsLogger)
-        self.writer = writer
         self.payments = payments
-        services = [
-            writer,
-            HoldExpiryService(database: database, clock: clock, logger: logger),
-            TemplateRetentionService(payments: payments, logger: logger),
-            RetentionPurgeService(database: database, writer: writer, clock: clock, settings: settings.retention, logger: logger),
-            ops, api,
-        ]
+        services = backend.services + [TemplateRetentionService(payments: payments, logger: logger), ops, api]
         self.metrics = metrics
         self.readiness = readiness
         self.boundPorts = boundPorts

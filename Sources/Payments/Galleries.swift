@@ -42,6 +42,39 @@ public final class Galleries: Sendable {
         for index in indexes.values { _ = index.remove(subjectID: customerID) }
     }
 
+    /// Adds one stored template (another node enrolled it); false when it is already there, or not
+    /// loadable (the same checks as `load`).
+    @discardableResult
+    public func add(_ template: LoadedTemplate, model modelID: String) -> Bool {
+        guard let index = indexes[modelID], case .entry(let entry) = Self.entry(template, model: modelID, dimension: index.dimension) else {
+            return false
+        }
+        return index.add(subjectID: entry.subjectID, bucket: entry.bucket, embedding: entry.embedding)
+    }
+
+    enum Loadable {
+        case entry(GalleryEntry)
+        case skipped(UndecryptableTemplate)
+    }
+
+    /// The models this server holds an index for.
+    public var modelIDs: [String] { indexes.keys.sorted() }
+
+    /// The index entry of a template, or why it is skipped: authenticated but not of this model's
+    /// shape, only a bug or a holder of the key writes such a row, and the index would trap on it.
+    static func entry(_ template: LoadedTemplate, model modelID: String, dimension: Int) -> Loadable {
+        guard template.values.count == dimension else {
+            return .skipped(UndecryptableTemplate(customerID: template.customerID, model: modelID, keyID: template.keyID,
+                                                  reason: "template_wrong_dimension"))
+        }
+        guard template.values.allSatisfy(\.isFinite) else {
+            return .skipped(UndecryptableTemplate(customerID: template.customerID, model: modelID, keyID: template.keyID,
+                                                  reason: "template_not_finite"))
+        }
+        return .entry(GalleryEntry(subjectID: template.customerID, bucket: template.phoneLast4,
+                                     embedding: Embedding(trustedUnitVector: template.values)))
+    }
+
     /// Templates skipped by the last `load` (none before it): identifiers and reasons only.
     public var undecryptableTemplates: [UndecryptableTemplate] { undecryptable.withLock { $0 } }
     private let undecryptable = Mutex<[UndecryptableTemplate]>([])
@@ -59,20 +92,10 @@ public final class Galleries: Sendable {
             var entries: [GalleryEntry] = []
             entries.reserveCapacity(load.templates.count)
             for template in load.templates {
-                // Authenticated but not of this model's shape: only a bug or a holder of the key
-                // writes such a row; the index would trap on it, so it is skipped like the others.
-                guard template.values.count == index.dimension else {
-                    report.undecryptable.append(UndecryptableTemplate(customerID: template.customerID, model: modelID,
-                                                                      keyID: template.keyID, reason: "template_wrong_dimension"))
-                    continue
+                switch Self.entry(template, model: modelID, dimension: index.dimension) {
+                case .entry(let entry): entries.append(entry)
+                case .skipped(let skipped): report.undecryptable.append(skipped)
                 }
-                guard template.values.allSatisfy(\.isFinite) else {
-                    report.undecryptable.append(UndecryptableTemplate(customerID: template.customerID, model: modelID,
-                                                                      keyID: template.keyID, reason: "template_not_finite"))
-                    continue
-                }
-                entries.append(GalleryEntry(subjectID: template.customerID, bucket: template.phoneLast4,
-                                            embedding: Embedding(trustedUnitVector: template.values)))
             }
             index.bulkLoad(entries)
             report.loaded += entries.count

@@ -93,6 +93,10 @@ extension PaymentsService {
                 switch decision {
                 case .accepted(let step):
                     return try .json(201, PaymentResponse(step.payment, customer: summary, liveness: liveness, match: match))
+                case .declined(let payment) where payment.customerID == nil:
+                    // The store found the matched template gone (erased on another node since this
+                    // node's gallery heard): no customer, no match to report.
+                    return try .json(201, PaymentResponse(payment, customer: nil, liveness: liveness, match: nil))
                 case .declined(let payment):
                     return try .json(201, PaymentResponse(payment, customer: summary, liveness: liveness, match: match))
                 case .rejected(let code):

@@ -32,6 +32,18 @@ public final class PostgresDatabase: Service, Sendable {
         await client.run()
     }
 
+    /// Runs `body` while the pool runs (commands, tests, and `serve` around its ServiceGroup).
+    /// A pool runs once: call this (or `run`) once per `PostgresDatabase`.
+    public func whileRunning<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await self.run(); return nil }
+            defer { group.cancelAll() }
+            // Let the pool's run loop start before the first lease (PostgresNIO warns otherwise).
+            try await Task.sleep(for: .milliseconds(20))
+            return try await body()
+        }
+    }
+
     /// SQLSTATE of a server error, nil for anything else.
     static func sqlState(_ error: any Error) -> String? {
         (error as? PSQLError)?.serverInfo?[.sqlState]

@@ -66,11 +66,22 @@ extension PostgresStores: PaymentLedger {
                 merchantAccount = try await Self.createAccount(connection, kind: .merchant, ownerID: request.merchantID,
                                                                currency: request.amount.currency, actor: Self.systemActor, now: now)
             }
-            let decision = PaymentRules.pay(request, wallet: wallet, merchantAccount: merchantAccount,
-                                            spentTodayMinor: spentToday, transferID: transferID, now: now)
             _ = try await Self.lockChainHead(connection)
+            // The gallery only proposed this customer: another node may have erased (or purged) the
+            // template since this node's index was last told. Under the head lock an erasure cannot
+            // commit in between, so a face erased anywhere never pays.
+            let templateExists = try await PostgresRows.first(connection, """
+                SELECT 1 AS one FROM face_templates WHERE customer_id = \(customer.id) AND model = \(payment.template.modelID)
+                """) { _ in true } ?? false
+            let decision = templateExists
+                ? PaymentRules.pay(request, wallet: wallet, merchantAccount: merchantAccount, spentTodayMinor: spentToday,
+                                   transferID: transferID, now: now)
+                : .declined(Payment(id: payment.paymentID, status: .declined, captureMethod: payment.captureMethod,
+                                    amountMinor: payment.amount.amountMinor, currency: payment.amount.currency, declineCode: "no_match",
+                                    customerID: nil, accountID: nil, merchantID: payment.merchantID, merchantAccountID: nil,
+                                    deviceID: payment.deviceID, reference: payment.reference, createdAt: now))
             // Whatever the ledger says, the capture was this customer's: erasing them forgets it.
-            if let captureID = payment.template.captureID {
+            if templateExists, let captureID = payment.template.captureID {
                 try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: customer.id)
             }
             switch decision {

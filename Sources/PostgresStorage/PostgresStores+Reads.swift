@@ -7,9 +7,15 @@ import Stores
 /// Devices, and the auditor's reads, on PostgreSQL.
 extension PostgresStores: DeviceRegistry, AuditReader, StoreHealth {
     public func device(id: String) async throws -> Device? {
+        try await listDevices(id: id).first
+    }
+
+    /// Every device by id, or the one of `id`.
+    public func listDevices(id: String? = nil) async throws -> [Device] {
         try await database.read { connection in
-            try await PostgresRows.first(connection, """
-                SELECT id, role, merchant_id, status, signing_public_key, created_at, revoked_at FROM devices WHERE id = \(id)
+            try await PostgresRows.all(connection, """
+                SELECT id, role, merchant_id, status, signing_public_key, created_at, revoked_at FROM devices
+                WHERE \(id)::TEXT IS NULL OR id = \(id) ORDER BY id
                 """) { row in
                 let id = try row["id"].decode(String.self)
                 guard let role = DeviceRole(rawValue: try row["role"].decode(String.self)),
@@ -23,8 +29,19 @@ extension PostgresStores: DeviceRegistry, AuditReader, StoreHealth {
         }
     }
 
+    /// Revokes a device; every node refuses its next request (each reads the row per request).
+    public func revokeDevice(id: String, now: Date) async throws {
+        let found = try await database.transaction { connection in
+            try await PostgresRows.all(connection, """
+                UPDATE devices SET status = 'revoked', revoked_at = coalesce(revoked_at, \(now.rfc3339)) WHERE id = \(id) RETURNING id
+                """) { _ in () }.count
+        }
+        if found == 0 { throw FacePayError(.notFound, code: "unknown_device", detail: "no device \(id)") }
+    }
+
     /// Registers a device (`facepay devices add`); a second with the same id is 409 `device_exists`.
     public func addDevice(_ device: Device) async throws {
+        try device.validate()
         do {
             try await database.transaction { connection in
                 try await PostgresRows.execute(connection, """
@@ -34,7 +51,7 @@ extension PostgresStores: DeviceRegistry, AuditReader, StoreHealth {
                     """)
             }
         } catch where PostgresDatabase.sqlState(error) == "23505" {
-            throw FacePayError(.conflict, code: "device_exists", detail: "device \(device.id) already exists")
+            throw FacePayError(.conflict, code: "device_exists", detail: "device \(device.id) is already registered")
         }
     }
 

@@ -7,11 +7,7 @@ extension AppDatabase {
     /// Registers a device. Device ids are what certificates carry in their CN: 1–64 characters of
     /// letters, digits, '-', '_' and '.'.
     public func addDevice(_ device: Device) throws {
-        try Self.validateDeviceID(device.id)
-        guard (device.role == .terminal) == (device.merchantID != nil) else {
-            throw FacePayError(.badRequest, code: "invalid_device",
-                               detail: device.role == .terminal ? "a terminal needs a merchant id" : "only terminals have a merchant id")
-        }
+        try device.validate()
         do {
             try pool.write { db in try device.insert(db) }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
@@ -71,12 +67,7 @@ extension AppDatabase {
     }
 
     public static func validateDeviceID(_ id: String) throws {
-        let allowed = id.utf8.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95 || byte == 46
-        }
-        guard !id.isEmpty, id.utf8.count <= 64, allowed else {
-            throw FacePayError(.badRequest, code: "invalid_device",
-                               detail: "device id must be 1-64 characters of letters, digits, '-', '_' or '.'")
-        }
+        try Device.validateID(id)
     }
+
 }

@@ -50,3 +50,27 @@ public struct Device: Sendable, Equatable, Codable {
         self.revokedAt = revokedAt
     }
 }
+
+extension Device {
+    /// Device ids are what certificates carry in their CN: 1–64 characters of letters, digits,
+    /// '-', '_' and '.'.
+    public static func validateID(_ id: String) throws {
+        let allowed = id.utf8.allSatisfy { byte in
+            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95 || byte == 46
+        }
+        guard !id.isEmpty, id.utf8.count <= 64, allowed else {
+            throw FacePayError(.badRequest, code: "invalid_device",
+                               detail: "device id must be 1-64 characters of letters, digits, '-', '_' or '.'")
+        }
+    }
+
+    /// What every store checks before registering a device: its id, and that exactly terminals
+    /// belong to a merchant.
+    public func validate() throws {
+        try Self.validateID(id)
+        guard (role == .terminal) == (merchantID != nil) else {
+            throw FacePayError(.badRequest, code: "invalid_device",
+                               detail: role == .terminal ? "a terminal needs a merchant id" : "only terminals have a merchant id")
+        }
+    }
+}

@@ -1,11 +1,12 @@
 import ArgumentParser
 import FacePayCore
 import Foundation
+import PostgresStorage
 import Storage
 import Stores
 
 /// `facepay audit …`: the auditor's tools on the operator's shell.
-struct AuditCommand: ParsableCommand {
+struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Inspect and verify the audit log and the ledger.",
@@ -16,7 +17,7 @@ struct AuditCommand: ParsableCommand {
 /// (table, row, expected, found) and exits 1 when there is any. By default only what was written
 /// after the last verified state (as `GET /v1/audit/verify` does); `--full` re-checks every row
 /// without trusting that state, and when all is well makes this snapshot the new state.
-struct AuditVerifyCommand: ParsableCommand {
+struct AuditVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify the audit hash chain, double entry, account counters and wallet balances.")
@@ -29,14 +30,22 @@ struct AuditVerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Re-check every event and transfer, not only those after the last verified state.")
     var full = false
 
-    func run() throws {
-        let path = data.directory.databasePath
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("no database at \(path)")
-        }
-        let report = try CommandErrors.run {
-            let database = try data.openDatabase()
-            return full ? try database.verifyIntegrityFully().report : try database.verifyIntegrityIncrementallyNow().report
+    func run() async throws {
+        let report: IntegrityReport
+        if let location = try CommandErrors.run({ try data.postgresLocation() }) {
+            // Always a full check on PostgreSQL (LEDGER.md, "PostgreSQL").
+            report = try await CommandErrors.run {
+                try await withPostgresRecords(location) { stores in try await stores.verifyIntegrity(newSinceLastRun: 1_000) }
+            }
+        } else {
+            let path = data.directory.databasePath
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("no database at \(path)")
+            }
+            report = try CommandErrors.run {
+                let database = try data.openDatabase()
+                return full ? try database.verifyIntegrityFully().report : try database.verifyIntegrityIncrementallyNow().report
+            }
         }
         if json {
             let encoder = JSONEncoder()

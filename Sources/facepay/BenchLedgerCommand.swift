@@ -2,6 +2,7 @@ import ArgumentParser
 import FacePayCore
 import Foundation
 import Logging
+import PostgresStorage
 import ServiceLifecycle
 import Storage
 import Stores
@@ -29,6 +30,9 @@ struct BenchLedgerCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Directory for the temporary databases (default: the system temporary directory).")
     var directory: String?
+
+    @Option(name: .long, help: "Run on this PostgreSQL server instead (postgres://USER@HOST:PORT/DB; a scratch database is created there per run and dropped); --modes does not apply.")
+    var database: String?
 
     struct Result: Codable {
         let mode: String
@@ -84,7 +88,13 @@ struct BenchLedgerCommand: AsyncParsableCommand {
 
         let fsyncP50Ms = try Self.measureFsyncP50Ms(in: base, count: 200)
         var results: [Result] = []
+        let postgres = try database.map { url in try CommandErrors.run { try PostgresLocation(url: url) } }
         for count in requesters {
+            if let postgres {
+                if onTerminal { FileHandle.standardError.write(Data("bench ledger: postgres, \(count) requesters…\n".utf8)) }
+                results.append(try await CommandErrors.run { try await Self.runPostgres(server: postgres, requesters: count, seconds: seconds) })
+                continue
+            }
             for mode in modes {
                 if onTerminal { FileHandle.standardError.write(Data("bench ledger: \(mode), \(count) requesters…\n".utf8)) }
                 let directory = base.appendingPathComponent("\(mode)-\(count)", isDirectory: true)
@@ -155,6 +165,12 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             let statistics = writer.statistics
             FileHandle.standardError.write(Data("  group commit: \(statistics.batchesCommitted) batches, \(statistics.submissionsCommitted / max(1, statistics.batchesCommitted)) payments per batch on average, largest \(statistics.largestBatch), \(Self.microseconds(statistics.transactionDuration) / max(1, statistics.submissionsCommitted)) µs per payment inside the batch transaction, of which \(Self.microseconds(statistics.commitDuration) / max(1, statistics.submissionsCommitted)) µs in COMMIT\n".utf8))
         }
+        try workload.close()
+        return summary(mode: mode, requesters: requesters, latencies: latencies, elapsed: elapsed)
+    }
+
+    /// Payments per second and latency percentiles of one run.
+    static func summary(mode: String, requesters: Int, latencies: [Duration], elapsed: Duration) -> Result {
         let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let sorted = latencies.sorted()
         func percentileMs(_ fraction: Double) -> Double {
@@ -162,7 +178,6 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             let sample = sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
             return Double(sample.components.seconds) * 1000 + Double(sample.components.attoseconds) / 1e15
         }
-        try workload.close()
         return Result(mode: mode, requesters: requesters, paymentsPerS: rounded(Double(latencies.count) / elapsedSeconds, 1),
                       p50Ms: rounded(percentileMs(0.50), 3), p99Ms: rounded(percentileMs(0.99), 3))
     }

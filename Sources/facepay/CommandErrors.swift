@@ -10,6 +10,14 @@ enum CommandErrors {
             throw CommandFailure(message: "\(error.detail) [\(error.code)]")
         }
     }
+
+    static func run<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as FacePayError {
+            throw CommandFailure(message: "\(error.detail) [\(error.code)]")
+        }
+    }
 }
 
 /// A failed command: ArgumentParser prints "Error: <message>" and exits non-zero, without the

@@ -1,6 +1,7 @@
 import FacePayCore
 import Foundation
 import HTTPAPI
+import PostgresStorage
 import Storage
 import Stores
 
@@ -23,6 +24,30 @@ enum DevelopmentPKI {
     /// Creates whatever is missing; returns the names of files it wrote.
     @discardableResult
     static func ensure(in directory: DataDirectory, database: AppDatabase, now: Date = Date()) throws -> [String] {
+        let written = try ensureFiles(in: directory, now: now)
+        for device in devices {
+            try database.addDeviceIfAbsent(Device(id: device.id, role: device.role, merchantID: device.merchantID, createdAt: now))
+        }
+        return written
+    }
+
+    /// The same on a PostgreSQL database that several nodes share: the first node's start
+    /// registers the devices, the others find them.
+    @discardableResult
+    static func ensure(in directory: DataDirectory, postgres: PostgresStores, now: Date = Date()) async throws -> [String] {
+        let written = try ensureFiles(in: directory, now: now)
+        for device in devices where try await postgres.device(id: device.id) == nil {
+            do {
+                try await postgres.addDevice(Device(id: device.id, role: device.role, merchantID: device.merchantID, createdAt: now))
+            } catch let error as FacePayError where error.code == "device_exists" {
+                continue  // another node registered it meanwhile
+            }
+        }
+        return written
+    }
+
+    /// The CA, server and device certificate files that are missing; returns their names.
+    private static func ensureFiles(in directory: DataDirectory, now: Date) throws -> [String] {
         let fileManager = FileManager.default
         var written: [String] = []
         let authority: CertificateAuthority
@@ -50,7 +75,6 @@ enum DevelopmentPKI {
                 try issued.write(to: directory.pkiDirectory, baseName: device.id)
                 written.append("\(device.id).pem")
             }
-            try database.addDeviceIfAbsent(Device(id: device.id, role: device.role, merchantID: device.merchantID, createdAt: now))
         }
         return written
     }

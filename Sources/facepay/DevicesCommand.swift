@@ -2,16 +2,17 @@ import ArgumentParser
 import FacePayCore
 import Foundation
 import Liveness
+import PostgresStorage
 import Storage
 import Stores
 
 /// `facepay devices add|list|revoke`: the registry that client certificates are checked against.
-struct DevicesCommand: ParsableCommand {
+struct DevicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices", abstract: "Register, list and revoke devices.",
         subcommands: [Add.self, List.self, Revoke.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a device (its certificate's CN is the id, OU the role).")
         @OptionGroup var data: DataDirectoryOptions
         @Option(help: "terminal, kiosk or auditor.") var role: String
@@ -20,7 +21,7 @@ struct DevicesCommand: ParsableCommand {
         @Option(help: "Ed25519 public key file (PEM 'PUBLIC KEY' or base64 of 32 bytes); the device must then sign request bodies.")
         var signingKey: String?
 
-        func run() throws {
+        func run() async throws {
             guard let role = DeviceRole(rawValue: role) else {
                 throw ValidationError("--role must be terminal, kiosk or auditor")
             }
@@ -33,21 +34,22 @@ struct DevicesCommand: ParsableCommand {
                 }
                 publicKey = try CommandErrors.run { try DevicePublicKey(parsing: text).rawRepresentation }
             }
-            let database = try CommandErrors.run { try data.openDatabase() }
-            try CommandErrors.run {
-                try database.addDevice(Device(id: id, role: role, merchantID: merchant, signingPublicKey: publicKey, createdAt: Date()))
-            }
+            let device = Device(id: id, role: role, merchantID: merchant, signingPublicKey: publicKey, createdAt: Date())
+            try await CommandErrors.run { try await data.addDevice(device) }
             print("registered \(role.rawValue) \(id)\(merchant.map { " of merchant \($0)" } ?? "")")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List registered devices.")
         @OptionGroup var data: DataDirectoryOptions
 
-        func run() throws {
-            let database = try CommandErrors.run { try data.openDatabase() }
-            let devices = try CommandErrors.run { try database.listDevices() }
+        func run() async throws {
+            let devices = if let location = try CommandErrors.run({ try data.postgresLocation() }) {
+                try await CommandErrors.run { try await withPostgresRecords(location) { try await $0.listDevices() } }
+            } else {
+                try CommandErrors.run { try data.openDatabase().listDevices() }
+            }
             print("id".padding(toLength: 20, withPad: " ", startingAt: 0) + "role      merchant    status   signing-key")
             for device in devices {
                 print(device.id.padding(toLength: 20, withPad: " ", startingAt: 0)
@@ -59,14 +61,17 @@ struct DevicesCommand: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a device; its next request is refused.")
         @OptionGroup var data: DataDirectoryOptions
         @Argument(help: "Device id.") var id: String
 
-        func run() throws {
-            let database = try CommandErrors.run { try data.openDatabase() }
-            try CommandErrors.run { try database.revokeDevice(id: id, now: Date()) }
+        func run() async throws {
+            if let location = try CommandErrors.run({ try data.postgresLocation() }) {
+                try await CommandErrors.run { try await withPostgresRecords(location) { try await $0.revokeDevice(id: id, now: Date()) } }
+            } else {
+                try CommandErrors.run { try data.openDatabase().revokeDevice(id: id, now: Date()) }
+            }
             print("revoked \(id)")
         }
     }

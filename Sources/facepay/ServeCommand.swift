@@ -2,8 +2,9 @@ import ArgumentParser
 import FacePayCore
 import Foundation
 import HTTPAPI
-import Payments
 import Logging
+import Payments
+import PostgresStorage
 import ServiceLifecycle
 import Storage
 import Stores
@@ -147,7 +148,12 @@ struct ServeCommand: AsyncParsableCommand {
             let api = try address(listen, flag: "listen", variable: "FACEPAY_LISTEN", default: "127.0.0.1:8443", reader)
             let ops = try address(opsListen, flag: "ops-listen", variable: "FACEPAY_OPS_LISTEN", default: "127.0.0.1:9090", reader)
             let retention = try retentionSettings(reader)
-            let database = try data.openDatabase(logger: logger)
+            let postgresLocation = try data.postgresLocation()
+            if let postgresLocation, isProduction { try postgresLocation.checkProduction() }
+            // SQLite: the data directory's file, opened (and migrated) now. PostgreSQL: opened
+            // below, once the settings are all read, for as long as the server runs.
+            let database = postgresLocation == nil ? try data.openDatabase(logger: logger) : nil
+            try directory.create()  // the PKI and the key file live here on either backend
             var settings: ServerSettings
             if isProduction {
                 func required(_ flag: String?, _ variable: String, _ what: String) throws -> String {
@@ -162,10 +168,6 @@ struct ServeCommand: AsyncParsableCommand {
                     serverKeyPath: try required(tlsKey, "FACEPAY_TLS_KEY", "server key"),
                     clientCAPath: try required(clientCA, "FACEPAY_CLIENT_CA", "client CA"))
             } else {
-                let written = try DevelopmentPKI.ensure(in: directory, database: database)
-                if !written.isEmpty {
-                    logger.notice("development PKI created", metadata: ["directory": .string(directory.pkiDirectory.path), "files": .string(written.joined(separator: " "))])
-                }
                 settings = ServerSettings(
                     serverCertificatePath: tlsCert ?? environment["FACEPAY_TLS_CERT"] ?? directory.serverCertificatePath,
                     serverKeyPath: tlsKey ?? environment["FACEPAY_TLS_KEY"] ?? directory.serverKeyPath,
@@ -175,9 +177,9 @@ struct ServeCommand: AsyncParsableCommand {
             (settings.opsHost, settings.opsPort) = ops
             settings.limits = limits
             settings.retention = retention
-
-            // Certificates first: a misconfigured listener is the likeliest production mistake.
-            _ = try FacePayServer.tlsConfiguration(settings)
+            // Certificates first: a misconfigured listener is the likeliest production mistake. (In
+            // development the files are made below, with the devices, and checked there.)
+            if isProduction { _ = try FacePayServer.tlsConfiguration(settings) }
             let keyRing: TemplateKeyRingSource
             do {
                 keyRing = try TemplateKeyRingSource(path: directory.templateKeyPath, environment: environment,
@@ -187,37 +189,72 @@ struct ServeCommand: AsyncParsableCommand {
                                    detail: "no template encryption key: set FACEPAY_TEMPLATE_KEY ('<key-id> <base64 of 32 bytes>') or FACEPAY_TEMPLATE_KEY_FILE, or put a key file at \(directory.templateKeyPath)")
             }
             let galleries = Galleries()
-            let progress = TerminalProgress(label: "loading templates")
-            let report = try galleries.load(from: SQLiteTemplateSource(database: database, keyRing: keyRing)) { model, done, total in
-                progress.update("\(model)", done: done, total: total)
-            }
-            progress.finish()
-            // Identifiers and the reason only: the operator finds the row, nothing biometric is logged.
-            for skipped in report.undecryptable {
-                logger.error("template skipped: it does not decrypt; this customer cannot pay by face until the key is restored or they re-enrol", metadata: [
-                    "customer_id": .string(skipped.customerID), "model": .string(skipped.model),
-                    "key_id": .string(skipped.keyID), "reason": .string(skipped.reason),
-                ])
-            }
-            logger.notice("gallery loaded", metadata: ["templates": "\(report.loaded)", "undecryptable": "\(report.undecryptable.count)"])
-            let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing,
-                                           paymentsSettings: paymentsSettings, logger: logger)
-            let group = ServiceGroup(configuration: .init(
-                services: server.services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                let ports = try await server.boundPorts.waitUntilBound()
-                if !isProduction {
-                    // Write straight to fd 1 so the line is out at once even when stdout is a pipe.
-                    FileHandle.standardOutput.write(Data((Self.curlLine(directory: directory, host: settings.apiHost, port: ports.api) + "\n").utf8))
+            if let database {
+                if !isProduction { logWritten(try DevelopmentPKI.ensure(in: directory, database: database), logger: logger) }
+                _ = try FacePayServer.tlsConfiguration(settings)
+                try loadGallery(galleries, from: SQLiteTemplateSource(database: database, keyRing: keyRing), logger: logger)
+                let server = try FacePayServer(settings: settings, database: database, galleries: galleries, keyRing: keyRing,
+                                               paymentsSettings: paymentsSettings, logger: logger)
+                try await run(server, settings: settings, production: isProduction, logger: logger)
+            } else if let postgresLocation {
+                let (settings, paymentsSettings) = (settings, paymentsSettings)
+                try await withPostgres(postgresLocation, logger: logger) { database, _ in
+                    logger.notice("database", metadata: ["postgres": "\(postgresLocation)"])
+                    let postgres = PostgresStores(database: database, keyRing: keyRing)
+                    if !isProduction { logWritten(try await DevelopmentPKI.ensure(in: directory, postgres: postgres), logger: logger) }
+                    _ = try FacePayServer.tlsConfiguration(settings)
+                    let snapshot = try await postgres.templateSnapshot(models: galleries.modelIDs)
+                    try loadGallery(galleries, from: snapshot, logger: logger)
+                    let server = try FacePayServer(settings: settings, postgres: postgres, galleries: galleries, galleryCursor: snapshot.changeCursor,
+                                                   attemptFailures: try await postgres.attemptFailureSnapshot(),
+                                                   paymentsSettings: paymentsSettings, logger: logger)
+                    try await run(server, settings: settings, production: isProduction, logger: logger)
                 }
-                try await tasks.waitForAll()
             }
         } catch let error as FacePayError {
             logger.critical("cannot start", metadata: ["code": .string(error.code)])
             throw CommandFailure(message: "\(error.detail) [\(error.code)]")
+        }
+    }
+
+    func logWritten(_ written: [String], logger: Logger) {
+        if !written.isEmpty {
+            logger.notice("development PKI created", metadata: ["directory": .string(data.directory.pkiDirectory.path), "files": .string(written.joined(separator: " "))])
+        }
+    }
+
+    /// Loads every stored template into the indexes, logging (identifiers and the reason only,
+    /// nothing biometric) each one skipped.
+    func loadGallery(_ galleries: Galleries, from source: any TemplateSource, logger: Logger) throws {
+        let progress = TerminalProgress(label: "loading templates")
+        let report = try galleries.load(from: source) { model, done, total in
+            progress.update("\(model)", done: done, total: total)
+        }
+        progress.finish()
+        for skipped in report.undecryptable {
+            logger.error("template skipped: it does not decrypt; this customer cannot pay by face until the key is restored or they re-enrol", metadata: [
+                "customer_id": .string(skipped.customerID), "model": .string(skipped.model),
+                "key_id": .string(skipped.keyID), "reason": .string(skipped.reason),
+            ])
+        }
+        logger.notice("gallery loaded", metadata: ["templates": "\(report.loaded)", "undecryptable": "\(report.undecryptable.count)"])
+    }
+
+    /// Runs the server's services until SIGTERM or SIGINT; prints the curl line once listening.
+    func run(_ server: FacePayServer, settings: ServerSettings, production: Bool, logger: Logger) async throws {
+        let directory = data.directory
+        let group = ServiceGroup(configuration: .init(
+            services: server.services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let ports = try await server.boundPorts.waitUntilBound()
+            if !production {
+                // Write straight to fd 1 so the line is out at once even when stdout is a pipe.
+                FileHandle.standardOutput.write(Data((Self.curlLine(directory: directory, host: settings.apiHost, port: ports.api) + "\n").utf8))
+            }
+            try await tasks.waitForAll()
         }
     }
 

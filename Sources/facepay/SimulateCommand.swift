@@ -103,10 +103,10 @@ struct SimulateCommand: AsyncParsableCommand {
         do {
             kioskClient = try LiveClient(baseURL: url, certificatePath: kioskBase + ".pem", keyPath: kioskBase + ".key", caPath: ca)
             terminalClient = try LiveClient(baseURL: url, certificatePath: terminalBase + ".pem", keyPath: terminalBase + ".key", caPath: ca)
-            for base in try provisionTerminals("ATTACK", LiveSimulation.attackTerminalsNeeded(configuration), seed: seed) {
+            for base in try await provisionTerminals("ATTACK", LiveSimulation.attackTerminalsNeeded(configuration), seed: seed) {
                 attackClients.append(try LiveClient(baseURL: url, certificatePath: base + ".pem", keyPath: base + ".key", caPath: ca, connectionsMax: 1))
             }
-            for base in try provisionTerminals("TILL", LiveSimulation.strangerTillsNeeded(configuration), seed: seed) {
+            for base in try await provisionTerminals("TILL", LiveSimulation.strangerTillsNeeded(configuration), seed: seed) {
                 strangerClients.append(try LiveClient(baseURL: url, certificatePath: base + ".pem", keyPath: base + ".key", caPath: ca, connectionsMax: 1))
             }
         } catch let error as CommandFailure {
@@ -137,24 +137,25 @@ struct SimulateCommand: AsyncParsableCommand {
     /// The simulator's own tills (`ATTACK`: the hostile tills the attacks come from; `TILL`: the
     /// tills strangers pay at): terminals of merchant M-SIM issued by the data directory's CA
     /// and registered (the server reads devices per request, so no restart).
-    func provisionTerminals(_ kind: String, _ count: Int, seed: UInt64) throws -> [String] {
+    func provisionTerminals(_ kind: String, _ count: Int, seed: UInt64) async throws -> [String] {
         let directory = data.directory
         guard FileManager.default.fileExists(atPath: directory.caKeyPath) else {
             throw CommandFailure(message: "live simulation needs the development CA of \(directory.root.path) (run facepay serve or facepay pki init there)")
         }
-        let database = try CommandErrors.run { try data.openDatabase() }
         let authority = try CertificateAuthority.load(certificatePath: directory.caCertificatePath, keyPath: directory.caKeyPath)
         let folder = directory.root.appendingPathComponent("simulator", isDirectory: true)
         var bases: [String] = []
+        var devices: [Device] = []
         for index in 0..<count {
             let id = "T-SIM-\(kind)-\(seed % 1_000_000)-\(index)"
             let base = folder.appendingPathComponent(id).path
             if !FileManager.default.fileExists(atPath: base + ".pem") {
                 try authority.issueDeviceCertificate(deviceID: id, role: DeviceRole.terminal.rawValue).write(to: folder, baseName: id)
             }
-            try database.addDeviceIfAbsent(Device(id: id, role: .terminal, merchantID: "M-SIM", createdAt: Date()))
+            devices.append(Device(id: id, role: .terminal, merchantID: "M-SIM", createdAt: Date()))
             bases.append(base)
         }
+        try await CommandErrors.run { try await data.addDevicesIfAbsent(devices) }
         return bases
     }
 }

@@ -78,15 +78,12 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
             let server = try PostgresLocation(url: Self.postgresURL!)
             let admin = try PostgresDatabase(location: server, connectionsMax: 2)
             let name = "facepay_contract_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await admin.run(); return nil }
-                defer { group.cancelAll() }
+            return try await admin.whileRunning {
                 try await admin.createDatabase(named: name)
                 let database = try PostgresDatabase(location: server.with(database: name), connectionsMax: 48)
-                let result: Result<T, any Error> = await withThrowingTaskGroup(of: T?.self) { inner in
-                    inner.addTask { try await database.run(); return nil }
-                    defer { inner.cancelAll() }
-                    do {
+                let result: Result<T, any Error>
+                do {
+                    result = .success(try await database.whileRunning {
                         try await database.migrate()
                         let keyRing = TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "store contract"))
                         let postgres = PostgresStores(database: database, keyRing: keyRing)
@@ -98,10 +95,10 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                                                        PostgresReplayGuardStore(database: database, settings: LivenessSettings(),
                                                                                 coder: .fixed("store-contract"))
                                                    })
-                        return .success(try await body(stores))
-                    } catch {
-                        return .failure(error)
-                    }
+                        return try await body(stores)
+                    })
+                } catch {
+                    result = .failure(error)
                 }
                 try await admin.dropDatabase(named: name)
                 return try result.get()

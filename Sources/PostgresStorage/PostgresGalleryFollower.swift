@@ -1,0 +1,153 @@
+import FacePayCore
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Stores
+import Synchronization
+
+/// A change a node applies to its in-memory gallery.
+public enum GalleryUpdate: Sendable {
+    case add(model: String, LoadedTemplate)
+    case remove(customerID: String)
+}
+
+/// Keeps one node's gallery in step with the others: follows `gallery_changes` (appended in the
+/// transaction of every enrolment, erasure and purge, with a `NOTIFY facepay_gallery`) from the
+/// seq its start-up snapshot was at. It wakes on a notification, and polls every `pollInterval`
+/// anyway: a notification sent while the node was not listening (a reconnect, a database
+/// restart) is lost, the log is not. The index only proposes candidates: a payment re-checks in
+/// its transaction that the matched template still exists, so an erasure holds on every node at
+/// once, before the follower removes the face.
+public final class PostgresGalleryFollower: Service, Sendable {
+    let stores: PostgresStores
+    let models: [String]
+    let pollInterval: Duration
+    let apply: @Sendable (GalleryUpdate) -> Void
+    let logger: Logger
+    private let state: Mutex<(cursor: Int64, caughtUpAt: ContinuousClock.Instant?, woken: Bool)>
+    static let channel = "facepay_gallery"
+    static let batchMax = 500
+
+    public init(stores: PostgresStores, models: [String], cursor: Int64, pollInterval: Duration = .seconds(2),
+                logger: Logger = Logger(label: "facepay.gallery-follower"), apply: @escaping @Sendable (GalleryUpdate) -> Void) {
+        self.stores = stores
+        self.models = models
+        self.pollInterval = pollInterval
+        self.apply = apply
+        self.logger = logger
+        state = Mutex((cursor, ContinuousClock.now, false))
+    }
+
+    /// The last change applied.
+    public var cursor: Int64 { state.withLock { $0.cursor } }
+
+    /// True when the last catch-up finished less than `bound` ago (`/readyz`).
+    public func isCaughtUp(within bound: Duration) -> Bool {
+        state.withLock { $0.caughtUpAt.map { ContinuousClock.now - $0 < bound } ?? false }
+    }
+
+    /// Applies every change after the cursor, in order; returns how many.
+    @discardableResult
+    public func catchUp() async throws -> Int {
+        var applied = 0
+        while true {
+            let after = cursor
+            let changes = try await stores.database.read { connection in
+                try await PostgresRows.all(connection, """
+                    SELECT seq, kind, customer_id, model FROM gallery_changes WHERE seq > \(after) ORDER BY seq LIMIT \(Int64(Self.batchMax))
+                    """) { row in
+                    (try row["seq"].decode(Int64.self), try row["kind"].decode(String.self), try row["customer_id"].decode(String?.self),
+                     try row["model"].decode(String?.self))
+                }
+            }
+            for (seq, kind, customerID, model) in changes {
+                switch kind {
+                case "enrolled":
+                    if let customerID, let model, models.contains(model) {
+                        let load = try await stores.database.read { connection in
+                            try await PostgresStores.templates(connection, model: model, customerID: customerID, keyRing: stores.keyRing)
+                        }
+                        for template in load.templates { apply(.add(model: model, template)) }
+                        for skipped in load.undecryptable {
+                            logger.error("enrolled template does not decrypt on this node", metadata: [
+                                "customer_id": .string(skipped.customerID), "key_id": .string(skipped.keyID), "reason": .string(skipped.reason)])
+                        }
+                    }
+                case "erased", "purged":
+                    if let customerID { apply(.remove(customerID: customerID)) }
+                default:
+                    break  // rekeyed: the values are the same
+                }
+                state.withLock { $0.cursor = seq }
+                applied += 1
+            }
+            if changes.count < Self.batchMax { break }
+        }
+        state.withLock { $0.caughtUpAt = ContinuousClock.now }
+        return applied
+    }
+
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.listen() }
+            var lastPoll = ContinuousClock.now - pollInterval
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let woken = state.withLock { state in
+                    defer { state.woken = false }
+                    return state.woken
+                }
+                if woken || ContinuousClock.now - lastPoll >= pollInterval {
+                    lastPoll = ContinuousClock.now
+                    do {
+                        try await catchUp()
+                    } catch is CancellationError {
+                        break
+                    } catch {
+                        // The database is away (restart, failover): the next poll catches up.
+                        logger.warning("gallery catch-up failed", metadata: ["error": "\(PostgresDatabase.translated(error))"])
+                    }
+                }
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// LISTENs on its own connection, re-listening after a lost connection.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await stores.database.client.withConnection { connection in
+                    for try await _ in try await connection.listen(Self.channel) {
+                        state.withLock { $0.woken = true }
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.debug("gallery listen ended; listening again", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
+
+/// `/readyz` of a node on PostgreSQL: the database answers and the gallery is caught up within
+/// `lagMax` (the pool and the migrations are there by the time the node serves at all).
+public struct PostgresNodeHealth: StoreHealth {
+    let stores: PostgresStores
+    let follower: PostgresGalleryFollower
+    let lagMax: Duration
+
+    public init(stores: PostgresStores, follower: PostgresGalleryFollower, lagMax: Duration = .seconds(10)) {
+        self.stores = stores
+        self.follower = follower
+        self.lagMax = lagMax
+    }
+
+    public func isReady() async -> Bool {
+        guard follower.isCaughtUp(within: lagMax) else { return false }
+        return await stores.isReady()
+    }
+}

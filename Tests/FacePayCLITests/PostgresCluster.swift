@@ -1,0 +1,146 @@
+import FacePayCore
+import Foundation
+import PostgresStorage
+import Simulator
+import Testing
+
+/// Several real `facepay serve` processes on one PostgreSQL database — the deployment of
+/// SCALING.md on one machine. Node 0 makes the development PKI and the template key; the others
+/// use its server certificate, client CA and key file, as nodes behind one load balancer do.
+/// The database is new, on the server of `FACEPAY_TEST_DATABASE_URL`, and dropped afterwards.
+struct PostgresCluster {
+    let binary: FacePayBinary
+    let root: URL
+    let databaseURL: String
+    var nodes: [RunningProcess]
+    var apiURLs: [String]
+
+    /// The server the cluster tests run on; without it they do not run (README "Tests on
+    /// PostgreSQL"; CI sets it, and the store contract suite fails there when it is missing).
+    static let serverURL = ProcessInfo.processInfo.environment["FACEPAY_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    static func with<T>(nodes count: Int, _ body: (inout PostgresCluster) async throws -> T) async throws -> T {
+        let server = try PostgresLocation(url: try #require(serverURL))
+        let name = "facepay_cluster_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        // A pool runs once: one for the create, one for the drop.
+        let creator = try PostgresDatabase(location: server, connectionsMax: 1)
+        try await creator.whileRunning { try await creator.createDatabase(named: name) }
+        let root = try FacePayBinary.temporaryDirectory()
+        let databaseURL = "postgres://\(server.username)@\(server.host):\(server.port)/\(name)?sslmode=disable"
+        var cluster = PostgresCluster(binary: try FacePayBinary.locate(), root: root, databaseURL: databaseURL, nodes: [], apiURLs: [])
+        defer {
+            for node in cluster.nodes { node.killIfRunning() }
+            try? FileManager.default.removeItem(at: root)
+        }
+        let result: Result<T, any Error>
+        do {
+            for index in 0..<count { try await cluster.startNode(index) }
+            result = .success(try await body(&cluster))
+        } catch {
+            result = .failure(error)
+        }
+        for node in cluster.nodes { node.killIfRunning() }
+        let dropper = try PostgresDatabase(location: server, connectionsMax: 1)
+        try await dropper.whileRunning { try await dropper.dropDatabase(named: name) }
+        return try result.get()
+    }
+
+    func directory(_ index: Int) -> URL { root.appendingPathComponent("node\(index)", isDirectory: true) }
+    var pki: URL { directory(0).appendingPathComponent("pki", isDirectory: true) }
+
+    /// Starts node `index` (again, after a kill) and waits until it answers.
+    mutating func startNode(_ index: Int) async throws {
+        let folder = directory(index)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var arguments = ["serve", "--data-dir", folder.path, "--database", databaseURL, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"]
+        var environment: [String: String] = [:]
+        if index > 0 {
+            arguments += ["--tls-cert", pki.appendingPathComponent("server.pem").path, "--tls-key", pki.appendingPathComponent("server.key").path,
+                          "--client-ca", pki.appendingPathComponent("ca.pem").path]
+            environment["FACEPAY_TEMPLATE_KEY_FILE"] = directory(0).appendingPathComponent("template.key").path
+        }
+        let node = try binary.start(arguments, in: folder, environment: environment)
+        let curl = try await node.firstLine()
+        let url = String(try #require(curl.split(separator: " ").last).dropLast("/v1/me".count))
+        if index < nodes.count {
+            nodes[index] = node
+            apiURLs[index] = url
+        } else {
+            nodes.append(node)
+            apiURLs.append(url)
+        }
+    }
+
+    /// A client of node `index` with a device certificate of node 0's CA.
+    func client(_ device: String, node index: Int, connectionsMax: Int = 8) throws -> LiveClient {
+        try LiveClient(baseURL: apiURLs[index], certificatePath: certificate(device).pem, keyPath: certificate(device).key,
+                       caPath: pki.appendingPathComponent("ca.pem").path, connectionsMax: connectionsMax)
+    }
+
+    func certificate(_ device: String) -> (pem: String, key: String) {
+        let folder = device.hasSuffix("-DEV-1") ? pki : root.appendingPathComponent("devices", isDirectory: true)
+        return (folder.appendingPathComponent("\(device).pem").path, folder.appendingPathComponent("\(device).key").path)
+    }
+
+    /// Issues and registers more terminals (`facepay pki issue` against the shared database).
+    func issueTerminals(_ ids: [String], merchant: String) async throws {
+        let out = root.appendingPathComponent("devices", isDirectory: true)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        for id in ids {
+            let result = try await binary.run(["pki", "issue", "--data-dir", directory(0).path, "--database", databaseURL,
+                                               "--role", "terminal", "--id", id, "--merchant", merchant, "--out", out.path], in: root)
+            guard result.status == 0 else { throw Failure("pki issue \(id): \(result.stderr)") }
+        }
+    }
+
+    /// `facepay audit verify` on the shared database.
+    func verify() async throws -> (status: Int32, output: String) {
+        let result = try await binary.run(["audit", "verify", "--database", databaseURL], in: root)
+        return (result.status, result.stdout + result.stderr)
+    }
+}
+
+/// A customer the tests enrol and pay as.
+struct ClusterCustomer {
+    let person: SyntheticPerson
+    let id: String
+    let accountID: String
+}
+
+extension LiveClient {
+    /// Enrols a new synthetic person with `depositMinor` in their wallet (a new challenge when a
+    /// genuine capture fails liveness, as a kiosk does).
+    func enrol(seed: UInt64, depositMinor: Int) async throws -> ClusterCustomer {
+        var random = SeededRandom(seed: seed)
+        let person = SyntheticPerson(model: .sim128, using: &random)
+        let phone = "+49151" + String(format: "%08d", Int.random(in: 0..<100_000_000, using: &random))
+        for attempt in 0..<3 {
+            let (challengeID, actions) = try await challenge()
+            let face = GenuineCaptureGenerator().capture(of: person, challengeID: challengeID, actions: actions, encoding: .base64, using: &random)
+                .capture.faceJSON()
+            let body = LiveClient.body(#""name":"Cluster Customer","phone":"\#(phone)","consent":{"version":"2026-01","accepted":true},"initial_deposit":{"amount":\#(depositMinor),"currency":"EUR"}"#, face: face)
+            let reply = try await send(.POST, "/v1/customers", body: body, idempotencyKey: "enrol-\(seed)-\(attempt)")
+            if reply.status == 201, let id = reply.json()["customer_id"] as? String, let account = reply.json()["account_id"] as? String {
+                return ClusterCustomer(person: person, id: id, accountID: account)
+            }
+            guard reply.status == 422, reply.json()["code"] as? String == "liveness_failed" else {
+                throw Failure("enrolment refused: \(reply.status) \(String(decoding: reply.body, as: UTF8.self))")
+            }
+        }
+        throw Failure("enrolment failed liveness three times")
+    }
+
+    /// A fresh genuine capture of `person` under a new challenge of this device, as payment fields.
+    func paymentBody(_ person: SyntheticPerson, amountMinor: Int, seed: UInt64) async throws -> [UInt8] {
+        var random = SeededRandom(seed: seed)
+        let (challengeID, actions) = try await challenge()
+        let face = GenuineCaptureGenerator().capture(of: person, challengeID: challengeID, actions: actions, encoding: .base64, using: &random)
+            .capture.faceJSON()
+        return LiveClient.body(#""amount":\#(amountMinor),"currency":"EUR""#, face: face)
+    }
+
+    /// What an account has available, read by an auditor.
+    func availableMinor(account accountID: String) async throws -> Int? {
+        (try await send(.GET, "/v1/ledger/accounts/\(accountID)").json()["balances"] as? [String: Any])?["available"] as? Int
+    }
+}
