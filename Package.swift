@@ -110,6 +110,7 @@ let package = Package(
                 .embedInCode("Migrations/0004_liveness.sql"),
                 .embedInCode("Migrations/0005_integrity.sql"),
                 .embedInCode("Migrations/0006_gallery_changes.sql"),
+                .embedInCode("Migrations/0007_attempt_failure_nodes.sql"),
             ],
             swiftSettings: strict),
         .target(

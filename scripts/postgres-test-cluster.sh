@@ -7,6 +7,8 @@
 #                                            `export FACEPAY_TEST_PGDATA=...` lines for eval
 #   scripts/postgres-test-cluster.sh stop    stops the cluster named by FACEPAY_TEST_PGDATA and
 #                                            removes its directory
+#   scripts/postgres-test-cluster.sh restart restarts that cluster (a test of nodes that outlive
+#                                            their database's restart)
 #
 # Locally: `eval "$(scripts/postgres-test-cluster.sh start)" && swift test; scripts/postgres-test-cluster.sh stop`
 # (README "Tests on PostgreSQL"). Needs Debian's postgresql-15 (`.ci/run` installs it).
@@ -19,6 +21,17 @@ bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 as_owner() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+
+case "${1:-}" in
+start | restart)
+    # Close every inherited descriptor above stderr before a database server starts: it would keep
+    # them open, and a caller that watches its child's exit through one (Foundation's Process
+    # does) would wait for the server too.
+    for fd in $(ls /proc/$$/fd); do
+        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    ;;
+esac
 
 case "${1:-}" in
 start)
@@ -36,13 +49,17 @@ start)
     echo "export FACEPAY_TEST_PGDATA=$data"
     echo "export FACEPAY_TEST_DATABASE_URL=postgres://facepay@127.0.0.1:$port/facepay?sslmode=disable"
     ;;
+restart)
+    data=${FACEPAY_TEST_PGDATA:?FACEPAY_TEST_PGDATA names the cluster to restart}
+    as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/server.log" -m fast -w -t 60 restart >/dev/null
+    ;;
 stop)
     data=${FACEPAY_TEST_PGDATA:?FACEPAY_TEST_PGDATA names the cluster to stop}
     as_owner "$bin/pg_ctl" -D "$data/cluster" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$data"
     ;;
 *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|restart|stop" >&2
     exit 2
     ;;
 esac

@@ -76,10 +76,14 @@ public struct FacePayServer: Sendable {
                 attemptFailures: AttemptFailureSnapshot, paymentsSettings: PaymentsSettings = PaymentsSettings(),
                 clock: any WallClock = SystemWallClock(), logger: Logger) throws {
         settings.limits.validate()
-        let follower = PostgresGalleryFollower(stores: postgres, models: galleries.modelIDs, cursor: galleryCursor, logger: logger) { update in
+        // The follower starts with the server's services, after `payments` exists.
+        let payments = LateBound<PaymentsService>()
+        let follower = PostgresGalleryFollower(stores: postgres, models: galleries.modelIDs, cursor: galleryCursor,
+                                               failureCursor: attemptFailures.cursor, logger: logger) { update in
             switch update {
             case .add(let model, let template): galleries.add(template, model: model)
             case .remove(let customerID): galleries.removeEverywhere(customerID: customerID)
+            case .attemptFailures(let failures): payments.value?.absorbAttemptFailures(failures)
             }
         }
         let replayCoder = ReplayCoder(secret: postgres.keyRing.ring.derivedSecret(label: "facepay-replay-projection-v1"))
@@ -96,6 +100,7 @@ public struct FacePayServer: Sendable {
                 PostgresMaintenanceService(stores: postgres, clock: clock, retention: settings.retention, logger: logger),
             ])
         try self.init(settings: settings, backend: backend, galleries: galleries, paymentsSettings: paymentsSettings, clock: clock, logger: logger)
+        payments.set(self.payments)
     }
 
     /// What a backend hands the rest of the server: its stores as protocols, and its own services
@@ -216,6 +221,13 @@ public struct FacePayServer: Sendable {
         configuration.trustRoots = .certificates(clientCA)
         return configuration
     }
+}
+
+/// A value set once after the closures that read it were made.
+final class LateBound<Value: Sendable>: Sendable {
+    private let state = Mutex<Value?>(nil)
+    func set(_ value: Value) { state.withLock { $0 = value } }
+    var value: Value? { state.withLock { $0 } }
 }
 
 /// The ports the listeners actually bound, for logs, tests and the printed curl line.

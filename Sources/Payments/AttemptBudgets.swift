@@ -79,6 +79,15 @@ final class AttemptBudgets: Sendable {
         }
     }
 
+    /// Counts failures another node recorded (already persisted by it, audited by it when they
+    /// engaged a lock): this node's trackers see every failure, wherever it happened.
+    func absorb(_ failures: [(failure: AttemptFailure, at: Date)]) {
+        for (failure, at) in failures {
+            guard let budget = Budget(rawValue: failure.budget) else { continue }
+            tracker(budget).recordFailure(deviceID: failure.subject, at: at)
+        }
+    }
+
     /// Until when biometric calls of the device are refused, and why; nil when they are not.
     func deviceLockedUntil(_ deviceID: String) -> (until: Date, reason: Budget)? {
         [Budget.liveness, .deviceMatch].compactMap { budget in tracker(budget).lockedUntil(deviceID: deviceID).map { ($0, budget) } }

@@ -58,6 +58,12 @@ public struct PaymentsService: Sendable {
         try budgets.load(attemptFailures.attemptFailures(since:))
     }
 
+    /// Counts the failed attempts other nodes of the same database recorded, so a lockout or a
+    /// budget holds whichever node an attacker moves to (the PostgreSQL follower calls this).
+    public func absorbAttemptFailures(_ failures: [(failure: AttemptFailure, at: Date)]) {
+        budgets.absorb(failures)
+    }
+
     // MARK: - Shared steps
 
     /// The Idempotency-Key of a state-changing call, validated once here (`IdempotencyKey`); the

@@ -6,13 +6,17 @@ import ServiceLifecycle
 import Stores
 import Synchronization
 
-/// A change a node applies to its in-memory gallery.
+/// A change a node applies to what it keeps in memory: its gallery, and the failed attempts its
+/// lockouts and budgets count.
 public enum GalleryUpdate: Sendable {
     case add(model: String, LoadedTemplate)
     case remove(customerID: String)
+    /// Failures other nodes recorded, oldest first.
+    case attemptFailures([(failure: AttemptFailure, at: Date)])
 }
 
-/// Keeps one node's gallery in step with the others: follows `gallery_changes` (appended in the
+/// Keeps one node's gallery, and its count of failed attempts, in step with the other nodes:
+/// follows `attempt_failures` (the rows of other nodes) and `gallery_changes` (appended in the
 /// transaction of every enrolment, erasure and purge, with a `NOTIFY facepay_gallery`) from the
 /// seq its start-up snapshot was at. It wakes on a notification, and polls every `pollInterval`
 /// anyway: a notification sent while the node was not listening (a reconnect, a database
@@ -25,18 +29,18 @@ public final class PostgresGalleryFollower: Service, Sendable {
     let pollInterval: Duration
     let apply: @Sendable (GalleryUpdate) -> Void
     let logger: Logger
-    private let state: Mutex<(cursor: Int64, caughtUpAt: ContinuousClock.Instant?, woken: Bool)>
+    private let state: Mutex<(cursor: Int64, failureCursor: Int64, caughtUpAt: ContinuousClock.Instant?, woken: Bool)>
     static let channel = "facepay_gallery"
     static let batchMax = 500
 
-    public init(stores: PostgresStores, models: [String], cursor: Int64, pollInterval: Duration = .seconds(2),
+    public init(stores: PostgresStores, models: [String], cursor: Int64, failureCursor: Int64, pollInterval: Duration = .seconds(2),
                 logger: Logger = Logger(label: "facepay.gallery-follower"), apply: @escaping @Sendable (GalleryUpdate) -> Void) {
         self.stores = stores
         self.models = models
         self.pollInterval = pollInterval
         self.apply = apply
         self.logger = logger
-        state = Mutex((cursor, ContinuousClock.now, false))
+        state = Mutex((cursor, failureCursor, ContinuousClock.now, false))
     }
 
     /// The last change applied.
@@ -51,6 +55,13 @@ public final class PostgresGalleryFollower: Service, Sendable {
     @discardableResult
     public func catchUp() async throws -> Int {
         var applied = 0
+        while true {
+            let (failures, last) = try await stores.attemptFailures(after: state.withLock { $0.failureCursor }, limit: Self.batchMax)
+            if !failures.isEmpty { apply(.attemptFailures(failures)) }
+            guard let last else { break }
+            state.withLock { $0.failureCursor = last }
+            applied += failures.count
+        }
         while true {
             let after = cursor
             let changes = try await stores.database.read { connection in

@@ -11,6 +11,7 @@ enum PostgresMigrations {
         ("0004_liveness.sql", PackageResources._004_liveness_sql),
         ("0005_integrity.sql", PackageResources._005_integrity_sql),
         ("0006_gallery_changes.sql", PackageResources._006_gallery_changes_sql),
+        ("0007_attempt_failure_nodes.sql", PackageResources._007_attempt_failure_nodes_sql),
     ].map { Migration(fileName: $0.0, sql: String(decoding: $0.1, as: UTF8.self)) }
 
     /// The statements of a file, split at the semicolons that end them. PostgresNIO speaks the

@@ -97,7 +97,7 @@ extension PostgresStores: CustomerStore {
                     try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: used.customerID)
                 }
             }
-            try await Self.write(attempts, connection, now: now)
+            try await self.write(attempts, connection, now: now)
             if let audit { try await Self.append(audit, connection, now: now) }
         }
     }

@@ -28,7 +28,7 @@ extension PostgresStores: PaymentLedger {
             _ = try await Self.lockChainHead(connection)
             try await PostgresRows.insert(recorded, connection)
             try await Self.append(LedgerEvents.declinedBeforeLedger(recorded, extra: payment.auditDetail), connection, now: now)
-            try await Self.write(attempts, connection, now: now)
+            try await self.write(attempts, connection, now: now)
             return try respond(recorded)
         }
     }
@@ -97,7 +97,7 @@ extension PostgresStores: PaymentLedger {
             if let event = LedgerEvents.paymentDecided(decision, request, extra: payment.auditDetail) {
                 try await Self.append(event, connection, now: now)
             }
-            try await Self.write(attempts, connection, now: now)
+            try await self.write(attempts, connection, now: now)
             return try respond(decision, customer)
         }
     }

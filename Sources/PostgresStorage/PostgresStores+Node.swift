@@ -54,13 +54,27 @@ extension PostgresStores {
     /// the decisions prune older rows as they go, so the table stays small).
     public func attemptFailureSnapshot() async throws -> AttemptFailureSnapshot {
         try await database.read { connection in
-            AttemptFailureSnapshot(failures: try await PostgresRows.all(connection, """
-                SELECT budget, subject, at_ms FROM attempt_failures ORDER BY seq
-                """) { row in
-                (AttemptFailure(budget: try row["budget"].decode(String.self), subject: try row["subject"].decode(String.self)),
+            let rows = try await PostgresRows.all(connection, "SELECT seq, budget, subject, at_ms FROM attempt_failures ORDER BY seq") { row in
+                (try row["seq"].decode(Int64.self),
+                 AttemptFailure(budget: try row["budget"].decode(String.self), subject: try row["subject"].decode(String.self)),
                  Date(epochMilliseconds: try row["at_ms"].decode(Int64.self)))
-            })
+            }
+            return AttemptFailureSnapshot(failures: rows.map { ($0.1, $0.2) }, cursor: rows.last?.0 ?? 0)
         }
+    }
+
+    /// Failed attempts other nodes recorded after `seq`, oldest first, with the last seq read.
+    func attemptFailures(after seq: Int64, limit: Int) async throws -> (failures: [(failure: AttemptFailure, at: Date)], last: Int64?) {
+        let rows = try await database.read { connection in
+            try await PostgresRows.all(connection, """
+                SELECT seq, budget, subject, at_ms, node FROM attempt_failures WHERE seq > \(seq) ORDER BY seq LIMIT \(Int64(limit))
+                """) { row in
+                (try row["seq"].decode(Int64.self), try row["node"].decode(String?.self),
+                 AttemptFailure(budget: try row["budget"].decode(String.self), subject: try row["subject"].decode(String.self)),
+                 Date(epochMilliseconds: try row["at_ms"].decode(Int64.self)))
+            }
+        }
+        return (rows.filter { $0.1 != nodeID }.map { ($0.2, $0.3) }, rows.last?.0)
     }
 }
 
@@ -80,6 +94,8 @@ public struct TemplateSnapshot: TemplateSource {
 /// snapshot's: only those are returned).
 public struct AttemptFailureSnapshot: AttemptFailureStore {
     let failures: [(failure: AttemptFailure, at: Date)]
+    /// The last row read: the follower counts the rows after it.
+    public let cursor: Int64
 
     public func attemptFailures(since horizon: Date) throws -> [(failure: AttemptFailure, at: Date)] {
         failures.filter { $0.at >= horizon }

@@ -12,10 +12,14 @@ import Stores
 public struct PostgresStores: Sendable {
     public let database: PostgresDatabase
     public let keyRing: TemplateKeyRingSource
+    /// This node's name on the rows other nodes follow (its failed attempts); new per process.
+    public let nodeID: String
 
-    public init(database: PostgresDatabase, keyRing: TemplateKeyRingSource) {
+    public init(database: PostgresDatabase, keyRing: TemplateKeyRingSource,
+                nodeID: String = "node-" + UUID().uuidString.lowercased()) {
         self.database = database
         self.keyRing = keyRing
+        self.nodeID = nodeID
     }
 
     /// Runs `work` in one transaction under the frame's Idempotency-Key.
@@ -93,13 +97,16 @@ public struct PostgresStores: Sendable {
     }
 
     /// The failures and the audit events of the locks they engaged, in the decision's transaction.
-    static func write(_ attempts: FailedAttempts, _ connection: PostgresConnection, now: Date) async throws {
+    func write(_ attempts: FailedAttempts, _ connection: PostgresConnection, now: Date) async throws {
         for failure in attempts.failures {
             try await PostgresRows.execute(connection, """
-                INSERT INTO attempt_failures (budget, subject, at_ms) VALUES (\(failure.budget), \(failure.subject), \(now.epochMilliseconds))
+                INSERT INTO attempt_failures (budget, subject, at_ms, node)
+                VALUES (\(failure.budget), \(failure.subject), \(now.epochMilliseconds), \(nodeID))
                 """)
         }
-        for entry in attempts.audits { try await append(entry, connection, now: now) }
+        // The other nodes' followers wake at commit (and poll anyway).
+        if !attempts.failures.isEmpty { try await PostgresRows.execute(connection, "SELECT pg_notify('facepay_gallery', '')") }
+        for entry in attempts.audits { try await Self.append(entry, connection, now: now) }
         if let horizon = attempts.pruneBefore {
             try await PostgresRows.execute(connection, "DELETE FROM attempt_failures WHERE at_ms < \(horizon.epochMilliseconds)")
         }

@@ -111,6 +111,11 @@ struct RunningProcess {
 
     func terminate() { kill(process.processIdentifier, SIGTERM) }
 
+    var isRunning: Bool { process.isRunning }
+
+    /// SIGKILL: the process gets no chance to finish anything.
+    func sigkill() { kill(process.processIdentifier, SIGKILL) }
+
     func killIfRunning() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }

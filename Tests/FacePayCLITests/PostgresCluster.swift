@@ -19,7 +19,8 @@ struct PostgresCluster {
     /// PostgreSQL"; CI sets it, and the store contract suite fails there when it is missing).
     static let serverURL = ProcessInfo.processInfo.environment["FACEPAY_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    static func with<T>(nodes count: Int, _ body: (inout PostgresCluster) async throws -> T) async throws -> T {
+    static func with<T>(nodes count: Int, server serverURL: String? = Self.serverURL,
+                        _ body: (inout PostgresCluster) async throws -> T) async throws -> T {
         let server = try PostgresLocation(url: try #require(serverURL))
         let name = "facepay_cluster_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         // A pool runs once: one for the create, one for the drop.
@@ -107,6 +108,19 @@ struct ClusterCustomer {
     let accountID: String
 }
 
+/// Runs `body`, then shuts the clients down whether it threw or not (an HTTP client must be shut
+/// down before it is released).
+func using<T>(_ clients: [LiveClient], _ body: () async throws -> T) async throws -> T {
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body())
+    } catch {
+        result = .failure(error)
+    }
+    for client in clients { try? await client.shutdown() }
+    return try result.get()
+}
+
 extension LiveClient {
     /// Enrols a new synthetic person with `depositMinor` in their wallet (a new challenge when a
     /// genuine capture fails liveness, as a kiosk does).
@@ -142,5 +156,38 @@ extension LiveClient {
     /// What an account has available, read by an auditor.
     func availableMinor(account accountID: String) async throws -> Int? {
         (try await send(.GET, "/v1/ledger/accounts/\(accountID)").json()["balances"] as? [String: Any])?["available"] as? Int
+    }
+}
+
+/// A PostgreSQL server of its own for one test (scripts/postgres-test-cluster.sh), which the test
+/// may restart under running nodes; stopped and removed afterwards.
+struct OwnPostgresServer {
+    let url: String
+    let dataDirectory: String
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/postgres-test-cluster.sh").path
+
+    static func with<T>(_ body: (OwnPostgresServer) async throws -> T) async throws -> T {
+        let root = try FacePayBinary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let started = try await shell("\(script) start", in: root)
+        guard started.status == 0 else { throw Failure("cannot start a PostgreSQL server: \(started.stdout)") }
+        func exported(_ name: String) -> String? {
+            started.stdout.split(separator: "\n").first { $0.hasPrefix("export \(name)=") }.map { String($0.dropFirst("export \(name)=".count)) }
+        }
+        let server = OwnPostgresServer(url: try #require(exported("FACEPAY_TEST_DATABASE_URL")), dataDirectory: try #require(exported("FACEPAY_TEST_PGDATA")))
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(server))
+        } catch {
+            result = .failure(error)
+        }
+        _ = try? await shell("FACEPAY_TEST_PGDATA=\(server.dataDirectory) \(script) stop", in: root)
+        return try result.get()
+    }
+
+    func restart() async throws {
+        let restarted = try await shell("FACEPAY_TEST_PGDATA=\(dataDirectory) \(Self.script) restart", in: URL(fileURLWithPath: dataDirectory))
+        guard restarted.status == 0 else { throw Failure("restart failed: \(restarted.stdout)") }
     }
 }
