@@ -111,6 +111,7 @@ let package = Package(
                 .embedInCode("Migrations/0005_integrity.sql"),
                 .embedInCode("Migrations/0006_gallery_changes.sql"),
                 .embedInCode("Migrations/0007_attempt_failure_nodes.sql"),
+                .embedInCode("Migrations/0008_idempotency_claims.sql"),
             ],
             swiftSettings: strict),
         .target(

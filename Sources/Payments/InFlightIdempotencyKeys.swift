@@ -10,7 +10,9 @@ import Synchronization
 /// the first request's answer stands and is what later retries get.
 ///
 /// In memory, per process: one `facepay serve` process owns a device's requests at a time on
-/// SQLite. Bounded by `Limits.inFlightRequestsMax` (one claim per request being handled).
+/// SQLite. Several nodes on PostgreSQL also claim the key in the store (`IdempotencyStore.claim`,
+/// a row each node sees), after this set. Bounded by `Limits.inFlightRequestsMax` (one claim per
+/// request being handled).
 final class InFlightIdempotencyKeys: Sendable {
     private struct Claim: Hashable {
         let deviceID: String

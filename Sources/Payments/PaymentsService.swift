@@ -102,11 +102,29 @@ public struct PaymentsService: Sendable {
                                retryAfterSeconds: 1)
         }
         defer { inFlightKeys.release(deviceID: deviceID, key: key) }
-        if let stored = try await idempotency.storedResponse(deviceID: deviceID, key: key, fingerprint: fingerprint(caller)) {
-            return UseCaseResponse(stored)
+        // The same across every process serving the store (several nodes on PostgreSQL).
+        guard let claim = try await idempotency.claim(deviceID: deviceID, key: key, now: clock.now(), leaseSeconds: Self.claimLeaseSeconds) else {
+            throw FacePayError(.conflict, code: "idempotency_in_progress",
+                               detail: "a request with this Idempotency-Key is still being handled; retry to get its answer",
+                               retryAfterSeconds: 1)
         }
-        return try await work(caller, key)
+        let response: Result<UseCaseResponse, any Error>
+        do {
+            if let stored = try await idempotency.storedResponse(deviceID: deviceID, key: key, fingerprint: fingerprint(caller)) {
+                response = .success(UseCaseResponse(stored))
+            } else {
+                response = .success(try await work(caller, key))
+            }
+        } catch {
+            response = .failure(error)
+        }
+        await idempotency.release(claim)
+        return try response.get()
     }
+
+    /// How long a claimed key stays claimed when its holder never releases it (a node that died
+    /// mid-request): longer than any request may run (the request read timeout is 30 s by default).
+    static let claimLeaseSeconds: Double = 120
 
     /// The frame a unit of work commits under: the caller's key and fingerprint, and `now`.
     func frame(_ caller: Caller, key: String, now: Date) -> IdempotencyFrame {

@@ -60,8 +60,8 @@ extension PostgresStores: CustomerStore {
         -> (response: IdempotentResponse, forgottenCaptures: Set<Int64>) {
         let forgotten = ForgottenCaptures()
         let response = try await idempotently(frame) { connection in
-            // The head before the template rows, as a payment takes them (no deadlock between the two).
-            _ = try await Self.lockChainHead(connection)
+            // The template rows before the chain head, in the order a payment takes them (no deadlock
+            // between the two: a payment share-locks the row it matched, then the head).
             let removed = try await PostgresRows.all(connection, "DELETE FROM face_templates WHERE customer_id = \(customerID) RETURNING model") {
                 try $0["model"].decode(String.self)
             }.count
@@ -90,13 +90,13 @@ extension PostgresStores: CustomerStore {
 
     public func recordFaceAttempt(_ audit: AuditEntry?, attempts: FailedAttempts, used: TemplateUse?, now: Date) async throws {
         try await database.transaction { connection in
-            _ = try await Self.lockChainHead(connection)
             if let used {
                 try await Self.touchTemplate(connection, customerID: used.customerID, model: used.modelID, now: now)
                 if let captureID = used.captureID {
                     try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: used.customerID)
                 }
             }
+            _ = try await Self.lockChainHead(connection)
             try await self.write(attempts, connection, now: now)
             if let audit { try await Self.append(audit, connection, now: now) }
         }
@@ -114,9 +114,11 @@ extension PostgresStores: CustomerStore {
     public func purgeTemplates(of customerIDs: [String], unusedSince cutoff: Date, now: Date) async throws {
         let cutoffText = cutoff.rfc3339
         try await database.transaction { connection in
-            _ = try await Self.lockChainHead(connection)
+            // Every template row first, then the chain head (the order a payment takes them).
             for customerID in customerIDs {
                 try await PostgresRows.execute(connection, "DELETE FROM face_templates WHERE customer_id = \(customerID) AND last_used_at < \(cutoffText)")
+            }
+            for customerID in customerIDs {
                 try await Self.appendAudit(connection, actor: "system", action: "customer.template_purged", subject: customerID,
                                            detail: ["reason": .string("retention"), "unused_since_before": .string(cutoffText)], now: now)
                 try await Self.recordGalleryChange(connection, .purged, customerID: customerID, model: nil, now: now)

@@ -52,6 +52,13 @@ extension PostgresStores: PaymentLedger {
             let locked = try await PostgresRows.lockAccounts(connection, ids: [customer.accountID] + (merchantID.map { [$0] } ?? []))
             let wallet = locked[customer.accountID]
             let spentToday = wallet?.dailyLimitMinor == nil ? 0 : try await PostgresRows.spentToday(connection, accountID: customer.accountID, now: now)
+            // The gallery only proposed this customer: another node may have erased (or purged) the
+            // template since this node's index was last told. The row is share-locked until the
+            // commit: an erasure under way is waited for (and then no row is found), one that starts
+            // now waits for this payment — so a face erased anywhere never pays after its erasure.
+            let templateExists = try await PostgresRows.first(connection, """
+                SELECT 1 AS one FROM face_templates WHERE customer_id = \(customer.id) AND model = \(payment.template.modelID) FOR SHARE
+                """) { _ in true } ?? false
             let transferID = LedgerIdentifier.make(.transfer, now: now)
             var merchantAccount = merchantID.flatMap { locked[$0] }
             if merchantAccount == nil {
@@ -66,13 +73,6 @@ extension PostgresStores: PaymentLedger {
                 merchantAccount = try await Self.createAccount(connection, kind: .merchant, ownerID: request.merchantID,
                                                                currency: request.amount.currency, actor: Self.systemActor, now: now)
             }
-            _ = try await Self.lockChainHead(connection)
-            // The gallery only proposed this customer: another node may have erased (or purged) the
-            // template since this node's index was last told. Under the head lock an erasure cannot
-            // commit in between, so a face erased anywhere never pays.
-            let templateExists = try await PostgresRows.first(connection, """
-                SELECT 1 AS one FROM face_templates WHERE customer_id = \(customer.id) AND model = \(payment.template.modelID)
-                """) { _ in true } ?? false
             let decision = templateExists
                 ? PaymentRules.pay(request, wallet: wallet, merchantAccount: merchantAccount, spentTodayMinor: spentToday,
                                    transferID: transferID, now: now)
@@ -84,11 +84,18 @@ extension PostgresStores: PaymentLedger {
             if templateExists, let captureID = payment.template.captureID {
                 try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: customer.id)
             }
+            // What needs no number first; then the chain head, held only for the numbered rows and
+            // the commit.
+            if case .accepted(let step) = decision {
+                try await PostgresRows.updateCounters(step.effect.debitAccount, connection)
+                try await PostgresRows.updateCounters(step.effect.creditAccount, connection)
+                try await Self.touchTemplate(connection, customerID: customer.id, model: payment.template.modelID, now: now)
+            }
+            _ = try await Self.lockChainHead(connection)
             switch decision {
             case .accepted(let step):
-                try await PostgresRows.write(step.effect, connection)
+                try await PostgresRows.insert(step.effect.transfer, connection)
                 try await PostgresRows.insert(step.payment, connection)
-                try await Self.touchTemplate(connection, customerID: customer.id, model: payment.template.modelID, now: now)
             case .declined(let declined):
                 try await PostgresRows.insert(declined, connection)
             case .rejected:

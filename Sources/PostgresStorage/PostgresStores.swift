@@ -64,10 +64,11 @@ public struct PostgresStores: Sendable {
 
     // MARK: The audit chain
 
-    /// Locks the chain head until the transaction ends. Every unit takes it after its account
-    /// locks and before its first insert, so that everything it numbers (transfer and gallery
-    /// change seqs, event seqs) is numbered in commit order: a reader paging by seq never steps
-    /// past a row that commits later.
+    /// Locks the chain head until the transaction ends. Every unit takes it after its account,
+    /// template and replay-row locks and before its first numbered insert, so that everything it
+    /// numbers (transfer, gallery-change, attempt-failure and event seqs) is numbered in commit
+    /// order: a reader paging by seq never steps past a row that commits later. It is the one
+    /// lock every ledger write waits for, so a unit does everything it can before taking it.
     static func lockChainHead(_ connection: PostgresConnection) async throws -> AuditHead {
         guard let head = try await PostgresRows.first(connection, "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE", {
             AuditHead(seq: try $0["seq"].decode(Int64.self), hash: try $0["hash"].decode(String.self))
@@ -83,12 +84,15 @@ public struct PostgresStores: Sendable {
                             detail: [String: CanonicalJSON], now: Date) async throws -> AuditEvent {
         let head = try await lockChainHead(connection)
         let event = AuditChain.next(after: head, actor: actor, action: action, subject: subject, detail: detail, now: now)
+        // The event and the head's move in one statement: one round trip fewer while the head is held.
         try await PostgresRows.execute(connection, """
-            INSERT INTO audit_events (seq, event_id, time, actor, action, subject, detail, prev_hash, hash)
-            VALUES (\(event.seq), \(event.eventID), \(event.time), \(event.actor), \(event.action), \(event.subject), \(event.detail),
-                    \(event.prevHash), \(event.hash))
+            WITH appended AS (
+                INSERT INTO audit_events (seq, event_id, time, actor, action, subject, detail, prev_hash, hash)
+                VALUES (\(event.seq), \(event.eventID), \(event.time), \(event.actor), \(event.action), \(event.subject), \(event.detail),
+                        \(event.prevHash), \(event.hash))
+                RETURNING seq, hash)
+            UPDATE audit_chain_head SET seq = appended.seq, hash = appended.hash FROM appended WHERE audit_chain_head.id = 1
             """)
-        try await PostgresRows.execute(connection, "UPDATE audit_chain_head SET seq = \(event.seq), hash = \(event.hash) WHERE id = 1")
         return event
     }
 
@@ -114,6 +118,31 @@ public struct PostgresStores: Sendable {
 }
 
 extension PostgresStores: IdempotencyStore {
+    /// A row of `idempotency_claims`, taken when absent or when its holder's lease ran out.
+    public func claim(deviceID: String, key: String, now: Date, leaseSeconds: Double) async throws -> IdempotencyClaim? {
+        let token = UUID().uuidString.lowercased()
+        let nowMs = now.epochMilliseconds
+        let staleBeforeMs = nowMs - Int64(leaseSeconds * 1000)
+        let taken = try await database.read { connection in
+            try await PostgresRows.first(connection, """
+                INSERT INTO idempotency_claims (device_id, key, token, claimed_at_ms) VALUES (\(deviceID), \(key), \(token), \(nowMs))
+                ON CONFLICT (device_id, key) DO UPDATE SET token = EXCLUDED.token, claimed_at_ms = EXCLUDED.claimed_at_ms
+                WHERE idempotency_claims.claimed_at_ms < \(staleBeforeMs)
+                RETURNING token
+                """) { try $0["token"].decode(String.self) }
+        }
+        return taken == token ? IdempotencyClaim(deviceID: deviceID, key: key, token: token) : nil
+    }
+
+    public func release(_ claim: IdempotencyClaim) async {
+        // A failed release leaves the row until its lease runs out: the key waits, nothing is lost.
+        _ = try? await database.read { connection in
+            try await PostgresRows.execute(connection, """
+                DELETE FROM idempotency_claims WHERE device_id = \(claim.deviceID) AND key = \(claim.key) AND token = \(claim.token)
+                """)
+        }
+    }
+
     public func storedResponse(deviceID: String, key: String, fingerprint: RequestFingerprint) async throws -> IdempotentResponse? {
         try await database.read { connection in try await Self.storedResponse(connection, deviceID, key, fingerprint) }
     }

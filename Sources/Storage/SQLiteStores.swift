@@ -44,6 +44,13 @@ public struct SQLiteStores: Sendable {
 }
 
 extension SQLiteStores: IdempotencyStore {
+    /// One process serves a SQLite file: its in-flight set (`InFlightIdempotencyKeys`) decides.
+    public func claim(deviceID: String, key: String, now: Date, leaseSeconds: Double) async throws -> IdempotencyClaim? {
+        IdempotencyClaim(deviceID: deviceID, key: key, token: "")
+    }
+
+    public func release(_ claim: IdempotencyClaim) async {}
+
     public func storedResponse(deviceID: String, key: String, fingerprint: RequestFingerprint) async throws -> IdempotentResponse? {
         try database.idempotentResponse(deviceID: deviceID, key: key, fingerprint: fingerprint)
     }
