@@ -173,6 +173,27 @@ extension PostgresDatabase {
     }
 }
 
+extension PostgresDatabase {
+    /// A new, empty database named `PREFIX_<random>` on `server`, for `body` (the contract suite,
+    /// the cluster tests, `bench ledger --database`), dropped afterwards whether `body` threw or
+    /// not. Two short pools on the server's own database create and drop it: a pool runs once.
+    public static func withScratchDatabase<T: Sendable>(on server: PostgresLocation, prefix: String,
+                                                        _ body: (PostgresLocation) async throws -> T) async throws -> T {
+        let name = prefix + "_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let creator = try PostgresDatabase(location: server, connectionsMax: 1)
+        try await creator.whileRunning { try await creator.createDatabase(named: name) }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(server.with(database: name)))
+        } catch {
+            result = .failure(error)
+        }
+        let dropper = try PostgresDatabase(location: server, connectionsMax: 1)
+        try await dropper.whileRunning { try await dropper.dropDatabase(named: name) }
+        return try result.get()
+    }
+}
+
 extension PostgresLocation {
     /// The same server and credentials, another database.
     public func with(database name: String) -> PostgresLocation {

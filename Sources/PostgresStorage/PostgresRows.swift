@@ -58,11 +58,10 @@ enum PostgresRows {
         try await all(connection, query, decode).first
     }
 
-    @discardableResult
-    static func execute(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> Int {
+    /// Runs a statement whose rows are not wanted (drained, so the statement completes).
+    static func execute(_ connection: PostgresConnection, _ query: PostgresQuery) async throws {
         let rows = try await connection.query(query, logger: logger)
         for try await _ in rows {}
-        return 0
     }
 
     // MARK: Accounts

@@ -11,22 +11,13 @@ import Stores
 /// for each requester count and dropped after it.
 extension BenchLedgerCommand {
     static func runPostgres(server: PostgresLocation, requesters: Int, seconds: Double) async throws -> Result {
-        let name = "facepay_bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let creator = try PostgresDatabase(location: server, connectionsMax: 1)
-        try await creator.whileRunning { try await creator.createDatabase(named: name) }
-        let result: Swift.Result<Result, any Error>
-        do {
-            let database = try PostgresDatabase(location: server.with(database: name), connectionsMax: min(max(requesters, 1), 32))
-            result = .success(try await database.whileRunning {
+        try await PostgresDatabase.withScratchDatabase(on: server, prefix: "facepay_bench") { location in
+            let database = try PostgresDatabase(location: location, connectionsMax: min(max(requesters, 1), 32))
+            return try await database.whileRunning {
                 try await database.migrate()
                 return try await measurePostgres(database, requesters: requesters, seconds: seconds)
-            })
-        } catch {
-            result = .failure(error)
+            }
         }
-        let dropper = try PostgresDatabase(location: server, connectionsMax: 1)
-        try await dropper.whileRunning { try await dropper.dropDatabase(named: name) }
-        return try result.get()
     }
 
     private static func measurePostgres(_ database: PostgresDatabase, requesters: Int, seconds: Double) async throws -> Result {

@@ -65,8 +65,7 @@ struct MultiNodeTests {
                 #expect(afterErasure.json()["status"] as? String != "approved", "\(String(decoding: afterErasure.body, as: UTF8.self))")
                 #expect(try await auditor.availableMinor(account: customer.accountID) == 10_000 - 300)
 
-                let verified = try await cluster.verify()
-                #expect(verified.status == 0, "\(verified.output)")
+                try await cluster.expectChainVerifies()
             }
         }
     }
@@ -101,8 +100,7 @@ struct MultiNodeTests {
                     replies.filter { $0.1 == "approved" }.count == 37,
                     "\(Dictionary(grouping: replies.map { "\($0.0) \($0.1 ?? "-")" }, by: { $0 }).mapValues(\.count))")
                 #expect(try await auditor.availableMinor(account: customer.accountID) == 0)
-                let verified = try await cluster.verify()
-                #expect(verified.status == 0, "\(verified.output)")
+                try await cluster.expectChainVerifies()
             }
         }
     }
@@ -159,8 +157,7 @@ struct MultiNodeTests {
                     .POST, "/v1/payments", body: try await terminalB.paymentBody(customer.person, amountMinor: 10, seed: 99),
                     idempotencyKey: "after-kill")
                 #expect(after.status == 201 && after.json()["status"] as? String == "approved", "\(String(decoding: after.body, as: UTF8.self))")
-                let verified = try await cluster.verify()
-                #expect(verified.status == 0, "\(verified.output)")
+                try await cluster.expectChainVerifies()
             }
         }
     }
@@ -192,8 +189,7 @@ struct MultiNodeTests {
                     let after = try await kiosk.enrol(seed: 31, depositMinor: 10_000)
                     #expect(after.id != before.id)
                     #expect(cluster.nodes[0].isRunning)
-                    let verified = try await cluster.verify()
-                    #expect(verified.status == 0, "\(verified.output)")
+                    try await cluster.expectChainVerifies()
                 }
             }
         }

@@ -19,31 +19,23 @@ struct PostgresCluster {
     /// PostgreSQL"; CI sets it, and the store contract suite fails there when it is missing).
     static let serverURL = ProcessInfo.processInfo.environment["FACEPAY_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    static func with<T>(nodes count: Int, server serverURL: String? = Self.serverURL,
+    static func with<T: Sendable>(nodes count: Int, server serverURL: String? = Self.serverURL,
                         _ body: (inout PostgresCluster) async throws -> T) async throws -> T {
-        let server = try PostgresLocation(url: try #require(serverURL))
-        let name = "facepay_cluster_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        // A pool runs once: one for the create, one for the drop.
-        let creator = try PostgresDatabase(location: server, connectionsMax: 1)
-        try await creator.whileRunning { try await creator.createDatabase(named: name) }
-        let root = try FacePayBinary.temporaryDirectory()
-        let databaseURL = "postgres://\(server.username)@\(server.host):\(server.port)/\(name)?sslmode=disable"
-        var cluster = PostgresCluster(binary: try FacePayBinary.locate(), root: root, databaseURL: databaseURL, nodes: [], apiURLs: [])
-        defer {
-            for node in cluster.nodes { node.killIfRunning() }
-            try? FileManager.default.removeItem(at: root)
-        }
-        let result: Result<T, any Error>
-        do {
+        try await PostgresDatabase.withScratchDatabase(on: try PostgresLocation(url: try #require(serverURL)), prefix: "facepay_cluster") { location in
+            let root = try FacePayBinary.temporaryDirectory()
+            var cluster = PostgresCluster(binary: try FacePayBinary.locate(), root: root, databaseURL: Self.url(of: location), nodes: [], apiURLs: [])
+            defer {
+                for node in cluster.nodes { node.killIfRunning() }
+                try? FileManager.default.removeItem(at: root)
+            }
             for index in 0..<count { try await cluster.startNode(index) }
-            result = .success(try await body(&cluster))
-        } catch {
-            result = .failure(error)
+            return try await body(&cluster)
         }
-        for node in cluster.nodes { node.killIfRunning() }
-        let dropper = try PostgresDatabase(location: server, connectionsMax: 1)
-        try await dropper.whileRunning { try await dropper.dropDatabase(named: name) }
-        return try result.get()
+    }
+
+    /// The URL the nodes get (the test servers run without TLS on the loopback).
+    static func url(of location: PostgresLocation) -> String {
+        "postgres://\(location.username)@\(location.host):\(location.port)/\(location.database)?sslmode=disable"
     }
 
     func directory(_ index: Int) -> URL { root.appendingPathComponent("node\(index)", isDirectory: true) }
@@ -94,10 +86,10 @@ struct PostgresCluster {
         }
     }
 
-    /// `facepay audit verify` on the shared database.
-    func verify() async throws -> (status: Int32, output: String) {
+    /// `facepay audit verify` on the shared database: every test ends with a clean chain.
+    func expectChainVerifies(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let result = try await binary.run(["audit", "verify", "--database", databaseURL], in: root)
-        return (result.status, result.stdout + result.stderr)
+        #expect(result.status == 0, "\(result.stdout + result.stderr)", sourceLocation: sourceLocation)
     }
 }
 

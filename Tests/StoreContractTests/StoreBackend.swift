@@ -75,33 +75,22 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                 return result
             }
         case .postgres:
-            let server = try PostgresLocation(url: Self.postgresURL!)
-            let admin = try PostgresDatabase(location: server, connectionsMax: 2)
-            let name = "facepay_contract_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            return try await admin.whileRunning {
-                try await admin.createDatabase(named: name)
-                let database = try PostgresDatabase(location: server.with(database: name), connectionsMax: 48)
-                let result: Result<T, any Error>
-                do {
-                    result = .success(try await database.whileRunning {
-                        try await database.migrate()
-                        let keyRing = TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "store contract"))
-                        let postgres = PostgresStores(database: database, keyRing: keyRing)
-                        try await postgres.addDevice(Device(id: terminal, role: .terminal, merchantID: merchant, createdAt: Date()))
-                        try await postgres.addDevice(Device(id: kiosk, role: .kiosk, merchantID: nil, createdAt: Date()))
-                        let stores = BackendStores(ledger: postgres, customers: postgres, idempotency: postgres, audit: postgres, devices: postgres,
-                                                   challenges: PostgresChallengeStore(database: database),
-                                                   replayGuard: {
-                                                       PostgresReplayGuardStore(database: database, settings: LivenessSettings(),
-                                                                                coder: .fixed("store-contract"))
-                                                   })
-                        return try await body(stores)
-                    })
-                } catch {
-                    result = .failure(error)
+            return try await PostgresDatabase.withScratchDatabase(on: try PostgresLocation(url: Self.postgresURL!), prefix: "facepay_contract") { location in
+                let database = try PostgresDatabase(location: location, connectionsMax: 48)
+                return try await database.whileRunning {
+                    try await database.migrate()
+                    let keyRing = TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "store contract"))
+                    let postgres = PostgresStores(database: database, keyRing: keyRing)
+                    try await postgres.addDevice(Device(id: terminal, role: .terminal, merchantID: merchant, createdAt: Date()))
+                    try await postgres.addDevice(Device(id: kiosk, role: .kiosk, merchantID: nil, createdAt: Date()))
+                    let stores = BackendStores(ledger: postgres, customers: postgres, idempotency: postgres, audit: postgres, devices: postgres,
+                                               challenges: PostgresChallengeStore(database: database),
+                                               replayGuard: {
+                                                   PostgresReplayGuardStore(database: database, settings: LivenessSettings(),
+                                                                            coder: .fixed("store-contract"))
+                                               })
+                    return try await body(stores)
                 }
-                try await admin.dropDatabase(named: name)
-                return try result.get()
             }
         }
     }
