@@ -27,6 +27,10 @@ public struct Limits: Sendable, Equatable {
     /// Group-commit: payments per SQLite transaction and callers waiting to be batched.
     public var commitBatchMax: Int = 512
     public var commitQueueMax: Int = 8192
+    /// Group-commit on PostgreSQL: units per transaction on a node (each in a savepoint, a
+    /// subtransaction; PostgreSQL caches 64 per backend before every snapshot gets slower, so at
+    /// most 64). The queue bound is `commitQueueMax`.
+    public var postgresBatchMax: Int = 32
     /// Auditor paging.
     public var pageSizeDefault: Int = 100
     public var pageSizeMax: Int = 1000
@@ -46,6 +50,7 @@ public struct Limits: Sendable, Equatable {
             precondition(Self.timeoutSecondsRange.contains(seconds), "timeouts must be within \(Self.timeoutSecondsRange)")
         }
         precondition(commitBatchMax > 0 && commitQueueMax > 0, "commit bounds must be positive")
+        precondition((1...64).contains(postgresBatchMax), "a PostgreSQL batch holds 1 to 64 units")
         precondition(pageSizeDefault > 0 && pageSizeDefault <= pageSizeMax, "need 0 < pageSizeDefault ≤ pageSizeMax")
     }
 }

@@ -9,9 +9,10 @@ import Stores
 /// (`PostgresClient`, run as a Service for as long as the node runs) and the transactions the
 /// stores run on it.
 ///
-/// Transactions are READ COMMITTED; what must not race takes row locks (`SELECT … FOR UPDATE`)
-/// in one fixed order: the accounts a transfer touches by id, then the audit chain head last
-/// (LEDGER.md, "PostgreSQL"). A transaction the server aborts to break a deadlock (40P01) or a
+/// Transactions are READ COMMITTED; what must not race takes row locks (`SELECT … FOR UPDATE`).
+/// Every ledger write is a chain transaction whose first lock is the audit chain head
+/// (`PostgresChainTransaction`, batched by `PostgresCommitBatcher`; LEDGER.md, "PostgreSQL"),
+/// and the accounts a transfer touches are locked by id after it. A transaction the server aborts to break a deadlock (40P01) or a
 /// serialization failure (40001) runs again, up to `retriesMax` times; its closure must
 /// therefore have no effect outside the transaction.
 public final class PostgresDatabase: Service, Sendable {

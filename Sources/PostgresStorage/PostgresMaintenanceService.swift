@@ -39,8 +39,8 @@ public struct PostgresMaintenanceService: Service {
                     """) { try $0["id"].decode(String.self) }
             }
             for paymentID in due {
-                let outcome = try await stores.database.transaction { connection in
-                    try await PostgresStores.resolveHold(connection, paymentID: paymentID, kind: .expiry, amountMinor: nil, deviceID: nil, now: now)
+                let outcome = try await stores.chainWrite { transaction in
+                    try await PostgresStores.resolveHold(transaction, paymentID: paymentID, kind: .expiry, amountMinor: nil, deviceID: nil, now: now)
                 }
                 if case .accepted = outcome { expired.append(paymentID) }
             }

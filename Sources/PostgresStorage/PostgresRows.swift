@@ -100,19 +100,23 @@ enum PostgresRows {
         return Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
     }
 
+    /// A payment's two accounts in one statement: the wallet and the merchant's account of the
+    /// currency (absent until its first payment), locked in id order like `lockAccounts`.
+    static func lockPaymentAccounts(_ connection: PostgresConnection, walletID: String, merchantID: String,
+                                    currency: Currency) async throws -> (wallet: Account?, merchant: Account?) {
+        let accounts = try await all(connection, PostgresQuery(unsafeSQL: """
+            SELECT \(accountColumns) FROM accounts WHERE id = $1 OR (owner_id = $2 AND kind = 'merchant' AND currency = $3) ORDER BY id FOR UPDATE
+            """, binds: binds(walletID, merchantID, currency.code)), account)
+        return (accounts.first { $0.id == walletID },
+                accounts.first { $0.kind == .merchant && $0.ownerID == merchantID && $0.currency == currency })
+    }
+
     static func insert(_ account: Account, _ connection: PostgresConnection) async throws {
         try await execute(connection, """
             INSERT INTO accounts (\(unescaped: accountColumns)) VALUES (\(account.id), \(account.kind.rawValue), \(account.ownerID),
                 \(account.currency.code), \(account.debitsMustNotExceedCredits), \(account.frozen), \(account.debitsPending),
                 \(account.debitsPosted), \(account.creditsPending), \(account.creditsPosted), \(account.paymentLimitMinor),
                 \(account.dailyLimitMinor), \(Timestamp.text(account.createdAt)))
-            """)
-    }
-
-    static func updateCounters(_ account: Account, _ connection: PostgresConnection) async throws {
-        try await execute(connection, """
-            UPDATE accounts SET debits_pending = \(account.debitsPending), debits_posted = \(account.debitsPosted),
-                credits_pending = \(account.creditsPending), credits_posted = \(account.creditsPosted) WHERE id = \(account.id)
             """)
     }
 
@@ -153,10 +157,18 @@ enum PostgresRows {
             """)
     }
 
+    /// The transfer and both accounts' counters: two statements.
     static func write(_ effect: TransferEffect, _ connection: PostgresConnection) async throws {
         try await insert(effect.transfer, connection)
-        try await updateCounters(effect.debitAccount, connection)
-        try await updateCounters(effect.creditAccount, connection)
+        let (debit, credit) = (effect.debitAccount, effect.creditAccount)
+        try await execute(connection, """
+            UPDATE accounts SET debits_pending = v.debits_pending, debits_posted = v.debits_posted,
+                credits_pending = v.credits_pending, credits_posted = v.credits_posted
+            FROM (VALUES (\(debit.id), \(debit.debitsPending), \(debit.debitsPosted), \(debit.creditsPending), \(debit.creditsPosted)),
+                         (\(credit.id), \(credit.debitsPending), \(credit.debitsPosted), \(credit.creditsPending), \(credit.creditsPosted)))
+                AS v (id, debits_pending, debits_posted, credits_pending, credits_posted)
+            WHERE accounts.id = v.id
+            """)
     }
 
     // MARK: Payments

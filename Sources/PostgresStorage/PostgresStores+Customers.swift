@@ -16,17 +16,10 @@ extension PostgresStores: CustomerStore {
     public func enrol(_ enrolment: NewEnrolment, frame: IdempotencyFrame,
                       respond: @escaping @Sendable (Account, LedgerOutcome<Transfer>?) throws -> StoredResponse) async throws -> IdempotentResponse {
         let keyRing = keyRing
-        return try await idempotently(frame) { connection in
+        return try await idempotently(frame) { transaction in
+            let connection = transaction.connection
             let now = Timestamp.truncated(frame.now)
-            // Locks in the one order (accounts, then the chain head): the funding account the
-            // initial deposit debits first.
-            if enrolment.initialDeposit.amountMinor > 0,
-               let fundingID = try await PostgresRows.account(connection, kind: .systemFunding, ownerID: Self.systemOwnerID,
-                                                             currency: enrolment.initialDeposit.currency)?.id {
-                _ = try await PostgresRows.lockAccounts(connection, ids: [fundingID])
-            }
-            _ = try await Self.lockChainHead(connection)
-            let account = try await Self.createAccount(connection, kind: .customerWallet, ownerID: enrolment.customerID,
+            let account = try await Self.createAccount(transaction, kind: .customerWallet, ownerID: enrolment.customerID,
                                                        currency: enrolment.initialDeposit.currency, actor: enrolment.kioskID, now: now)
             let customer = Customer(id: enrolment.customerID, fullName: enrolment.fullName, phoneE164: enrolment.phoneE164,
                                     accountID: account.id, consentVersion: enrolment.consentVersion, consentKioskID: enrolment.kioskID, now: now)
@@ -43,12 +36,12 @@ extension PostgresStores: CustomerStore {
                 VALUES (\(enrolment.customerID), \(enrolment.modelID), \(keyID), \(sealed.bytea), \(now.rfc3339), \(now.rfc3339))
                 """)
             try await PostgresReplayGuardStore.attribute(connection, captureID: enrolment.captureID, customerID: enrolment.customerID)
-            try await Self.appendAudit(connection, actor: enrolment.kioskID, action: "customer.enrolled", subject: enrolment.customerID, detail: [
+            try await transaction.append(actor: enrolment.kioskID, action: "customer.enrolled", subject: enrolment.customerID, detail: [
                 "account_id": .string(account.id), "consent_version": .string(enrolment.consentVersion), "model": .string(enrolment.modelID),
             ], now: now)
             try await Self.recordGalleryChange(connection, .enrolled, customerID: enrolment.customerID, model: enrolment.modelID, now: now)
             let deposit = enrolment.initialDeposit.amountMinor > 0
-                ? try await Self.deposit(connection, accountID: account.id, amount: enrolment.initialDeposit, deviceID: enrolment.kioskID,
+                ? try await Self.deposit(transaction, accountID: account.id, amount: enrolment.initialDeposit, deviceID: enrolment.kioskID,
                                          actor: enrolment.kioskID, now: now)
                 : nil
             return try respond(account, deposit)
@@ -59,9 +52,8 @@ extension PostgresStores: CustomerStore {
                                 respond: @escaping @Sendable (Int) throws -> StoredResponse) async throws
         -> (response: IdempotentResponse, forgottenCaptures: Set<Int64>) {
         let forgotten = ForgottenCaptures()
-        let response = try await idempotently(frame) { connection in
-            // The template rows before the chain head, in the order a payment takes them (no deadlock
-            // between the two: a payment share-locks the row it matched, then the head).
+        let response = try await idempotently(frame) { transaction in
+            let connection = transaction.connection
             let removed = try await PostgresRows.all(connection, "DELETE FROM face_templates WHERE customer_id = \(customerID) RETURNING model") {
                 try $0["model"].decode(String.self)
             }.count
@@ -72,8 +64,8 @@ extension PostgresStores: CustomerStore {
             try await PostgresRows.execute(connection, """
                 UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, \(frame.now.rfc3339)) WHERE id = \(customerID)
                 """)
-            try await Self.appendAudit(connection, actor: frame.deviceID, action: "customer.biometrics_erased", subject: customerID,
-                                       detail: ["rows_deleted": .integer(Int64(removed))], now: frame.now)
+            try await transaction.append(actor: frame.deviceID, action: "customer.biometrics_erased", subject: customerID,
+                                         detail: ["rows_deleted": .integer(Int64(removed))], now: frame.now)
             try await Self.recordGalleryChange(connection, .erased, customerID: customerID, model: nil, now: frame.now)
             return try respond(removed)
         }
@@ -89,16 +81,16 @@ extension PostgresStores: CustomerStore {
     }
 
     public func recordFaceAttempt(_ audit: AuditEntry?, attempts: FailedAttempts, used: TemplateUse?, now: Date) async throws {
-        try await database.transaction { connection in
+        try await chainWrite { transaction in
+            let connection = transaction.connection
             if let used {
                 try await Self.touchTemplate(connection, customerID: used.customerID, model: used.modelID, now: now)
                 if let captureID = used.captureID {
                     try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: used.customerID)
                 }
             }
-            _ = try await Self.lockChainHead(connection)
-            try await self.write(attempts, connection, now: now)
-            if let audit { try await Self.append(audit, connection, now: now) }
+            try await self.write(attempts, transaction, now: now)
+            if let audit { try await transaction.append(audit, now: now) }
         }
     }
 
@@ -113,14 +105,14 @@ extension PostgresStores: CustomerStore {
 
     public func purgeTemplates(of customerIDs: [String], unusedSince cutoff: Date, now: Date) async throws {
         let cutoffText = cutoff.rfc3339
-        try await database.transaction { connection in
-            // Every template row first, then the chain head (the order a payment takes them).
+        try await chainWrite { transaction in
+            let connection = transaction.connection
             for customerID in customerIDs {
                 try await PostgresRows.execute(connection, "DELETE FROM face_templates WHERE customer_id = \(customerID) AND last_used_at < \(cutoffText)")
             }
             for customerID in customerIDs {
-                try await Self.appendAudit(connection, actor: "system", action: "customer.template_purged", subject: customerID,
-                                           detail: ["reason": .string("retention"), "unused_since_before": .string(cutoffText)], now: now)
+                try await transaction.append(actor: "system", action: "customer.template_purged", subject: customerID,
+                                             detail: ["reason": .string("retention"), "unused_since_before": .string(cutoffText)], now: now)
                 try await Self.recordGalleryChange(connection, .purged, customerID: customerID, model: nil, now: now)
             }
         }
@@ -134,7 +126,7 @@ extension PostgresStores: CustomerStore {
 
     enum GalleryChange: String { case enrolled, erased, purged, rekeyed }
 
-    /// After the unit's first audit event: the chain head is locked, so change seqs are in commit order.
+    /// In a chain transaction (it holds the chain head), so change seqs are in commit order.
     static func recordGalleryChange(_ connection: PostgresConnection, _ kind: GalleryChange, customerID: String?, model: String?,
                                     now: Date) async throws {
         try await PostgresRows.execute(connection, """

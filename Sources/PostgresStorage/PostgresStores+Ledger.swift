@@ -5,9 +5,10 @@ import PostgresNIO
 import Stores
 
 /// The ledger's units of work on PostgreSQL. The rules are the Ledger module's
-/// (`PaymentRules`), applied to rows read under `FOR UPDATE`: the accounts a transfer touches are
-/// locked in id order before anything is decided, the audit chain head last — so two nodes paying
-/// from one wallet at once decide one after the other, and no two transfers deadlock.
+/// (`PaymentRules`), applied to rows read under `FOR UPDATE` inside a chain transaction
+/// (`PostgresChainTransaction`: the audit chain head is its first lock, so two nodes paying from
+/// one wallet at once decide one after the other, and no two ledger writes deadlock). The
+/// accounts are still locked in id order, for any writer that does not take the head.
 extension PostgresStores: PaymentLedger {
     static let systemActor = LedgerEvents.systemActor
     static let systemOwnerID = "system"
@@ -18,24 +19,24 @@ extension PostgresStores: PaymentLedger {
 
     public func recordDeclined(_ payment: DeclinedPayment, attempts: FailedAttempts, frame: IdempotencyFrame,
                                respond: @escaping @Sendable (Payment) throws -> StoredResponse) async throws -> IdempotentResponse {
-        try await idempotently(frame) { connection in
+        try await idempotently(frame) { transaction in
             let now = Timestamp.truncated(frame.now)
             precondition(payment.amount.amountMinor > 0, "the use case validates the amount")
             let recorded = Payment(id: payment.paymentID, status: .declined, captureMethod: payment.captureMethod,
                                    amountMinor: payment.amount.amountMinor, currency: payment.amount.currency, declineCode: payment.declineCode,
                                    customerID: nil, accountID: nil, merchantID: payment.merchantID, merchantAccountID: nil,
                                    deviceID: payment.deviceID, reference: payment.reference, createdAt: now)
-            _ = try await Self.lockChainHead(connection)
-            try await PostgresRows.insert(recorded, connection)
-            try await Self.append(LedgerEvents.declinedBeforeLedger(recorded, extra: payment.auditDetail), connection, now: now)
-            try await self.write(attempts, connection, now: now)
+            try await PostgresRows.insert(recorded, transaction.connection)
+            try await transaction.append(LedgerEvents.declinedBeforeLedger(recorded, extra: payment.auditDetail), now: now)
+            try await self.write(attempts, transaction, now: now)
             return try respond(recorded)
         }
     }
 
     public func pay(_ payment: MatchedPayment, attempts: FailedAttempts, frame: IdempotencyFrame,
                     respond: @escaping @Sendable (PaymentDecision, Customer) throws -> StoredResponse) async throws -> IdempotentResponse {
-        try await idempotently(frame) { connection in
+        try await idempotently(frame) { transaction in
+            let connection = transaction.connection
             let now = Timestamp.truncated(frame.now)
             guard let customer = try await PostgresRows.customer(connection, id: payment.customerID) else {
                 throw FacePayError(.internalFailure, code: "gallery_out_of_sync", detail: "matched customer \(payment.customerID) has no row")
@@ -47,20 +48,18 @@ extension PostgresStores: PaymentLedger {
             if request.captureMethod == .manual {
                 request.holdExpiresAt = Timestamp.truncated(request.holdExpiresAt ?? now.addingTimeInterval(PaymentRules.holdDurationSecondsDefault))
             }
-            let merchantID = try await PostgresRows.account(connection, kind: .merchant, ownerID: request.merchantID,
-                                                            currency: request.amount.currency)?.id
-            let locked = try await PostgresRows.lockAccounts(connection, ids: [customer.accountID] + (merchantID.map { [$0] } ?? []))
-            let wallet = locked[customer.accountID]
+            let (wallet, existingMerchantAccount) = try await PostgresRows.lockPaymentAccounts(
+                connection, walletID: customer.accountID, merchantID: request.merchantID, currency: request.amount.currency)
             let spentToday = wallet?.dailyLimitMinor == nil ? 0 : try await PostgresRows.spentToday(connection, accountID: customer.accountID, now: now)
             // The gallery only proposed this customer: another node may have erased (or purged) the
             // template since this node's index was last told. The row is share-locked until the
-            // commit: an erasure under way is waited for (and then no row is found), one that starts
-            // now waits for this payment — so a face erased anywhere never pays after its erasure.
-            let templateExists = try await PostgresRows.first(connection, """
-                SELECT 1 AS one FROM face_templates WHERE customer_id = \(customer.id) AND model = \(payment.template.modelID) FOR SHARE
-                """) { _ in true } ?? false
+            // commit: an erasure runs in a chain transaction, before this one or after it, so a face
+            // erased anywhere never pays after its erasure.
+            let templateLastUsed = try await PostgresRows.first(connection, """
+                SELECT last_used_at FROM face_templates WHERE customer_id = \(customer.id) AND model = \(payment.template.modelID) FOR SHARE
+                """) { try $0["last_used_at"].decode(String.self) }
             let transferID = LedgerIdentifier.make(.transfer, now: now)
-            var merchantAccount = merchantID.flatMap { locked[$0] }
+            var merchantAccount = existingMerchantAccount
             if merchantAccount == nil {
                 // Decide against a provisional account first, so a rejected payment opens nothing.
                 let provisional = Account(id: "acc_provisional", kind: .merchant, ownerID: request.merchantID,
@@ -69,11 +68,10 @@ extension PostgresStores: PaymentLedger {
                                                                spentTodayMinor: spentToday, transferID: transferID, now: now) {
                     return try respond(.rejected(code), customer)
                 }
-                _ = try await Self.lockChainHead(connection)
-                merchantAccount = try await Self.createAccount(connection, kind: .merchant, ownerID: request.merchantID,
+                merchantAccount = try await Self.createAccount(transaction, kind: .merchant, ownerID: request.merchantID,
                                                                currency: request.amount.currency, actor: Self.systemActor, now: now)
             }
-            let decision = templateExists
+            let decision = templateLastUsed != nil
                 ? PaymentRules.pay(request, wallet: wallet, merchantAccount: merchantAccount, spentTodayMinor: spentToday,
                                    transferID: transferID, now: now)
                 : .declined(Payment(id: payment.paymentID, status: .declined, captureMethod: payment.captureMethod,
@@ -81,50 +79,45 @@ extension PostgresStores: PaymentLedger {
                                     customerID: nil, accountID: nil, merchantID: payment.merchantID, merchantAccountID: nil,
                                     deviceID: payment.deviceID, reference: payment.reference, createdAt: now))
             // Whatever the ledger says, the capture was this customer's: erasing them forgets it.
-            if templateExists, let captureID = payment.template.captureID {
+            if templateLastUsed != nil, let captureID = payment.template.captureID {
                 try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: customer.id)
             }
-            // What needs no number first; then the chain head, held only for the numbered rows and
-            // the commit.
-            if case .accepted(let step) = decision {
-                try await PostgresRows.updateCounters(step.effect.debitAccount, connection)
-                try await PostgresRows.updateCounters(step.effect.creditAccount, connection)
-                try await Self.touchTemplate(connection, customerID: customer.id, model: payment.template.modelID, now: now)
-            }
-            _ = try await Self.lockChainHead(connection)
             switch decision {
             case .accepted(let step):
-                try await PostgresRows.insert(step.effect.transfer, connection)
+                try await PostgresRows.write(step.effect, connection)
                 try await PostgresRows.insert(step.payment, connection)
+                if let lastUsed = templateLastUsed, TemplateUse.isStale(lastUsed, now: now) {
+                    try await Self.touchTemplate(connection, customerID: customer.id, model: payment.template.modelID, now: now)
+                }
             case .declined(let declined):
                 try await PostgresRows.insert(declined, connection)
             case .rejected:
                 break
             }
             if let event = LedgerEvents.paymentDecided(decision, request, extra: payment.auditDetail) {
-                try await Self.append(event, connection, now: now)
+                try await transaction.append(event, now: now)
             }
-            try await self.write(attempts, connection, now: now)
+            try await self.write(attempts, transaction, now: now)
             return try respond(decision, customer)
         }
     }
 
     public func change(_ change: PaymentChange, paymentID: String, frame: IdempotencyFrame,
                        respond: @escaping @Sendable (LedgerOutcome<PaymentStep>, Customer?) throws -> StoredResponse) async throws -> IdempotentResponse {
-        try await idempotently(frame) { connection in
+        try await idempotently(frame) { transaction in
             let outcome: LedgerOutcome<PaymentStep>
             switch change {
             case .capture(let amount):
-                outcome = try await Self.resolveHold(connection, paymentID: paymentID, kind: .capture, amountMinor: amount,
+                outcome = try await Self.resolveHold(transaction, paymentID: paymentID, kind: .capture, amountMinor: amount,
                                                      deviceID: frame.deviceID, now: frame.now)
             case .void:
-                outcome = try await Self.resolveHold(connection, paymentID: paymentID, kind: .void, amountMinor: nil,
+                outcome = try await Self.resolveHold(transaction, paymentID: paymentID, kind: .void, amountMinor: nil,
                                                      deviceID: frame.deviceID, now: frame.now)
             case .refund(let amount):
-                outcome = try await Self.refund(connection, paymentID: paymentID, amountMinor: amount, deviceID: frame.deviceID, now: frame.now)
+                outcome = try await Self.refund(transaction, paymentID: paymentID, amountMinor: amount, deviceID: frame.deviceID, now: frame.now)
             }
             let customerID: String? = if case .accepted(let step) = outcome { step.payment.customerID } else { nil }
-            let customer = if let customerID { try await PostgresRows.customer(connection, id: customerID) } else { nil as Customer? }
+            let customer = if let customerID { try await PostgresRows.customer(transaction.connection, id: customerID) } else { nil as Customer? }
             return try respond(outcome, customer)
         }
     }
@@ -132,7 +125,8 @@ extension PostgresStores: PaymentLedger {
     public func deposit(_ deposit: WalletDeposit, frame: IdempotencyFrame,
                         admit: @escaping @Sendable (Customer?, Int64) throws -> Void,
                         respond: @escaping @Sendable (Customer, LedgerOutcome<Transfer>, Int64) throws -> StoredResponse) async throws -> IdempotentResponse {
-        try await idempotently(frame) { connection in
+        try await idempotently(frame) { transaction in
+            let connection = transaction.connection
             let customer = try await PostgresRows.customer(connection, id: deposit.customerID)
             if let customer { _ = try await PostgresRows.lockAccounts(connection, ids: [customer.accountID]) }
             let deposited = if let customer {
@@ -140,7 +134,7 @@ extension PostgresStores: PaymentLedger {
             } else { Int64(0) }
             try admit(customer, deposited)
             guard let customer else { throw FacePayError(.notFound, code: "not_found", detail: "no customer \(deposit.customerID)") }
-            let outcome = try await Self.deposit(connection, accountID: customer.accountID, amount: deposit.amount, deviceID: frame.deviceID,
+            let outcome = try await Self.deposit(transaction, accountID: customer.accountID, amount: deposit.amount, deviceID: frame.deviceID,
                                                  actor: frame.deviceID, now: frame.now)
             let balance = try await PostgresRows.account(connection, id: customer.accountID)?.availableMinor ?? 0
             return try respond(customer, outcome, balance)
@@ -150,20 +144,21 @@ extension PostgresStores: PaymentLedger {
     // MARK: Steps shared by the units
 
     /// Opens an account (its unique index refuses a second one of that owner, kind and currency).
-    static func createAccount(_ connection: PostgresConnection, kind: AccountKind, ownerID: String, currency: Currency,
+    static func createAccount(_ transaction: PostgresChainTransaction, kind: AccountKind, ownerID: String, currency: Currency,
                               actor: String, now: Date) async throws -> Account {
         let now = Timestamp.truncated(now)
         let account = Account(id: LedgerIdentifier.make(.account, now: now), kind: kind, ownerID: ownerID, currency: currency,
                               debitsMustNotExceedCredits: nil, paymentLimitMinor: nil, dailyLimitMinor: nil, createdAt: now)
-        try await PostgresRows.insert(account, connection)
-        try await append(LedgerEvents.accountCreated(account, actor: actor), connection, now: now)
+        try await PostgresRows.insert(account, transaction.connection)
+        try await transaction.append(LedgerEvents.accountCreated(account, actor: actor), now: now)
         return account
     }
 
     /// Money into a customer wallet from the system funding account of its currency (opened on
     /// first use, after the decision, so a refused deposit opens nothing).
-    static func deposit(_ connection: PostgresConnection, accountID: String, amount: Money, deviceID: String?,
+    static func deposit(_ transaction: PostgresChainTransaction, accountID: String, amount: Money, deviceID: String?,
                         actor: String, now: Date) async throws -> LedgerOutcome<Transfer> {
+        let connection = transaction.connection
         let now = Timestamp.truncated(now)
         let fundingID = try await PostgresRows.account(connection, kind: .systemFunding, ownerID: systemOwnerID, currency: amount.currency)?.id
         let locked = try await PostgresRows.lockAccounts(connection, ids: [accountID] + (fundingID.map { [$0] } ?? []))
@@ -176,26 +171,26 @@ extension PostgresStores: PaymentLedger {
             let provisional = Account(id: "acc_provisional", kind: .systemFunding, ownerID: systemOwnerID, currency: amount.currency, createdAt: now)
             let trial = PaymentRules.deposit(into: wallet, from: provisional, amount: amount, transferID: "trf_trial", deviceID: deviceID, now: now)
             if let code = trial.resultCode { return .rejected(code) }
-            _ = try await lockChainHead(connection)
-            funding = try await createAccount(connection, kind: .systemFunding, ownerID: systemOwnerID, currency: amount.currency,
+            funding = try await createAccount(transaction, kind: .systemFunding, ownerID: systemOwnerID, currency: amount.currency,
                                               actor: systemActor, now: now)
         }
         let outcome = PaymentRules.deposit(into: wallet, from: funding, amount: amount, transferID: LedgerIdentifier.make(.transfer, now: now),
                                            deviceID: deviceID, now: now)
         guard case .accepted(let effect) = outcome else { return .rejected(outcome.resultCode!) }
-        _ = try await lockChainHead(connection)
         try await PostgresRows.write(effect, connection)
-        try await append(LedgerEvents.depositPosted(effect.transfer, into: accountID, amount: amount, actor: actor), connection, now: now)
+        try await transaction.append(LedgerEvents.depositPosted(effect.transfer, into: accountID, amount: amount, actor: actor), now: now)
         return .accepted(effect.transfer)
     }
 
     /// Capture, void or expiry of an authorized payment's hold.
-    static func resolveHold(_ connection: PostgresConnection, paymentID: String, kind: TransferKind, amountMinor: Int64?,
+    static func resolveHold(_ transaction: PostgresChainTransaction, paymentID: String, kind: TransferKind, amountMinor: Int64?,
                             deviceID: String?, now: Date) async throws -> LedgerOutcome<PaymentStep> {
+        let connection = transaction.connection
         let now = Timestamp.truncated(now)
         let unlocked = try await PostgresRows.payment(connection, id: paymentID)
         let locked = try await PostgresRows.lockAccounts(connection, ids: [unlocked?.accountID, unlocked?.merchantAccountID].compactMap { $0 })
-        // Read again under the account locks: another node may have resolved the hold meanwhile.
+        // Read again under the account locks (a chain transaction waited for the head, so it sees
+        // what the one before it committed; the payment row lock is a second guard).
         let payment = try await PostgresRows.payment(connection, id: paymentID, locked: true)
         let hold = try await PostgresRows.holdState(connection, id: payment?.holdTransferID)
         let wallet = payment?.accountID.flatMap { locked[$0] }
@@ -213,17 +208,17 @@ extension PostgresStores: PaymentLedger {
             outcome = PaymentRules.expire(payment, hold: hold, wallet: wallet, merchantAccount: merchantAccount, transferID: transferID, now: now)
         }
         guard case .accepted(let step) = outcome, let held = hold?.hold else { return outcome }
-        _ = try await lockChainHead(connection)
         try await PostgresRows.write(step.effect, connection)
         try await PostgresRows.updateProgress(step.payment, connection)
-        try await append(LedgerEvents.holdResolved(step, held: held, actor: deviceID ?? (kind == .expiry ? systemActor : LedgerEvents.operatorActor)),
-                         connection, now: now)
+        try await transaction.append(LedgerEvents.holdResolved(step, held: held, actor: deviceID ?? (kind == .expiry ? systemActor : LedgerEvents.operatorActor)),
+                                     now: now)
         return outcome
     }
 
     /// Refunds `amountMinor` (nil: all that is captured and not refunded) to the wallet it came from.
-    static func refund(_ connection: PostgresConnection, paymentID: String, amountMinor: Int64?, deviceID: String?,
+    static func refund(_ transaction: PostgresChainTransaction, paymentID: String, amountMinor: Int64?, deviceID: String?,
                        now: Date) async throws -> LedgerOutcome<PaymentStep> {
+        let connection = transaction.connection
         let now = Timestamp.truncated(now)
         guard let unlocked = try await PostgresRows.payment(connection, id: paymentID) else { return .rejected(.paymentNotFound) }
         let locked = try await PostgresRows.lockAccounts(connection, ids: [unlocked.accountID, unlocked.merchantAccountID].compactMap { $0 })
@@ -235,11 +230,10 @@ extension PostgresStores: PaymentLedger {
                                           refundID: LedgerIdentifier.make(.refund, now: now), transferID: LedgerIdentifier.make(.transfer, now: now),
                                           deviceID: deviceID, now: now)
         guard case .accepted(let step) = outcome, let refund = step.refund else { return outcome }
-        _ = try await lockChainHead(connection)
         try await PostgresRows.write(step.effect, connection)
         try await PostgresRows.insert(refund, connection)
         try await PostgresRows.updateProgress(step.payment, connection)
-        try await append(LedgerEvents.refundPosted(step, refund, actor: deviceID ?? LedgerEvents.operatorActor), connection, now: now)
+        try await transaction.append(LedgerEvents.refundPosted(step, refund, actor: deviceID ?? LedgerEvents.operatorActor), now: now)
         return outcome
     }
 

@@ -14,22 +14,37 @@ public struct PostgresStores: Sendable {
     public let keyRing: TemplateKeyRingSource
     /// This node's name on the rows other nodes follow (its failed attempts); new per process.
     public let nodeID: String
+    /// Every chain write of this node goes through it (group commit).
+    let batcher: PostgresCommitBatcher
 
-    public init(database: PostgresDatabase, keyRing: TemplateKeyRingSource,
-                nodeID: String = "node-" + UUID().uuidString.lowercased()) {
+    public init(database: PostgresDatabase, keyRing: TemplateKeyRingSource, nodeID: String = "node-" + UUID().uuidString.lowercased(),
+                limits: Limits = Limits()) {
         self.database = database
         self.keyRing = keyRing
         self.nodeID = nodeID
+        batcher = PostgresCommitBatcher(database: database, batchSizeMax: limits.postgresBatchMax, queueDepthMax: limits.commitQueueMax)
     }
 
-    /// Runs `work` in one transaction under the frame's Idempotency-Key.
+    /// Runs `work` as one unit of the next batch transaction of this node (it holds the audit chain
+    /// head: `PostgresChainTransaction`) and returns once that transaction committed.
+    func chainWrite<T: Sendable>(_ work: @escaping @Sendable (PostgresChainTransaction) async throws -> T) async throws -> T {
+        do {
+            return try await batcher.submit(work)
+        } catch {
+            // A unique violation stays a PSQLError: the idempotency frame decides what it means.
+            throw PostgresDatabase.sqlState(error) == "23505" ? error : PostgresDatabase.translated(error)
+        }
+    }
+
+    /// Runs `work` as one unit under the frame's Idempotency-Key.
     func idempotently(_ frame: IdempotencyFrame,
-                      _ work: @escaping @Sendable (PostgresConnection) async throws -> StoredResponse) async throws -> IdempotentResponse {
+                      _ work: @escaping @Sendable (PostgresChainTransaction) async throws -> StoredResponse) async throws -> IdempotentResponse {
         precondition(IdempotencyKey.isValid(frame.key, charactersMax: 255), "the use case validates the Idempotency-Key")
         do {
-            return try await database.transaction { connection in
+            return try await chainWrite { transaction in
+                let connection = transaction.connection
                 if let stored = try await Self.storedResponse(connection, frame.deviceID, frame.key, frame.fingerprint) { return stored }
-                let response = try await work(connection)
+                let response = try await work(transaction)
                 try await PostgresRows.execute(connection, """
                     INSERT INTO idempotency_records (device_id, key, request_sha256, response_status, response_body, created_at)
                     VALUES (\(frame.deviceID), \(frame.key), \(frame.fingerprint.hex), \(Int32(response.status)), \(response.body.bytea),
@@ -62,46 +77,9 @@ public struct PostgresStores: Sendable {
         return IdempotentResponse(status: stored.1, body: stored.2, replayed: true)
     }
 
-    // MARK: The audit chain
-
-    /// Locks the chain head until the transaction ends. Every unit takes it after its account,
-    /// template and replay-row locks and before its first numbered insert, so that everything it
-    /// numbers (transfer, gallery-change, attempt-failure and event seqs) is numbered in commit
-    /// order: a reader paging by seq never steps past a row that commits later. It is the one
-    /// lock every ledger write waits for, so a unit does everything it can before taking it.
-    static func lockChainHead(_ connection: PostgresConnection) async throws -> AuditHead {
-        guard let head = try await PostgresRows.first(connection, "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE", {
-            AuditHead(seq: try $0["seq"].decode(Int64.self), hash: try $0["hash"].decode(String.self))
-        }) else { throw PostgresRows.corrupt("audit_chain_head has no row") }
-        return head
-    }
-
-    /// Appends one event after the chain head, which it locks until the transaction ends: the
-    /// chain is one sequence however many nodes write (LEDGER.md, "PostgreSQL"). Take it after
-    /// every account lock.
-    @discardableResult
-    static func appendAudit(_ connection: PostgresConnection, actor: String, action: String, subject: String,
-                            detail: [String: CanonicalJSON], now: Date) async throws -> AuditEvent {
-        let head = try await lockChainHead(connection)
-        let event = AuditChain.next(after: head, actor: actor, action: action, subject: subject, detail: detail, now: now)
-        // The event and the head's move in one statement: one round trip fewer while the head is held.
-        try await PostgresRows.execute(connection, """
-            WITH appended AS (
-                INSERT INTO audit_events (seq, event_id, time, actor, action, subject, detail, prev_hash, hash)
-                VALUES (\(event.seq), \(event.eventID), \(event.time), \(event.actor), \(event.action), \(event.subject), \(event.detail),
-                        \(event.prevHash), \(event.hash))
-                RETURNING seq, hash)
-            UPDATE audit_chain_head SET seq = appended.seq, hash = appended.hash FROM appended WHERE audit_chain_head.id = 1
-            """)
-        return event
-    }
-
-    static func append(_ entry: AuditEntry, _ connection: PostgresConnection, now: Date) async throws {
-        try await appendAudit(connection, actor: entry.actor, action: entry.action, subject: entry.subject, detail: entry.detail, now: now)
-    }
-
     /// The failures and the audit events of the locks they engaged, in the decision's transaction.
-    func write(_ attempts: FailedAttempts, _ connection: PostgresConnection, now: Date) async throws {
+    func write(_ attempts: FailedAttempts, _ transaction: PostgresChainTransaction, now: Date) async throws {
+        let connection = transaction.connection
         for failure in attempts.failures {
             try await PostgresRows.execute(connection, """
                 INSERT INTO attempt_failures (budget, subject, at_ms, node)
@@ -110,7 +88,7 @@ public struct PostgresStores: Sendable {
         }
         // The other nodes' followers wake at commit (and poll anyway).
         if !attempts.failures.isEmpty { try await PostgresRows.execute(connection, "SELECT pg_notify('facepay_gallery', '')") }
-        for entry in attempts.audits { try await Self.append(entry, connection, now: now) }
+        for entry in attempts.audits { try await transaction.append(entry, now: now) }
         if let horizon = attempts.pruneBefore {
             try await PostgresRows.execute(connection, "DELETE FROM attempt_failures WHERE at_ms < \(horizon.epochMilliseconds)")
         }

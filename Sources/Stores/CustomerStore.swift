@@ -18,6 +18,12 @@ public struct TemplateUse: Sendable, Equatable {
     /// A template's last use is recorded at most once per this period (a payment rewrites the row
     /// only when its last use is older): the retention purge needs days, not every payment.
     public static let resolutionSeconds: TimeInterval = 86_400
+
+    /// Whether a last use stored as `lastUsedAt` (RFC 3339 text, as the stores keep it) is old
+    /// enough to be rewritten at `now`: the same comparison the stores' UPDATE makes.
+    public static func isStale(_ lastUsedAt: String, now: Date) -> Bool {
+        lastUsedAt < now.addingTimeInterval(-resolutionSeconds).rfc3339
+    }
 }
 
 /// Everything an enrolment stores: the customer with their consent, the wallet and its initial

@@ -8,21 +8,23 @@ import Stores
 /// the store protocol a node uses — each payment is `PaymentLedger.pay` of a matched customer:
 /// one transaction with the idempotency record, the account locks, the chain head, the template
 /// re-check, the transfer and its audit event — in a scratch database created on that server
-/// for each requester count and dropped after it.
+/// for each requester count and dropped after it. `--batch-max 1` turns group commit off.
 extension BenchLedgerCommand {
-    static func runPostgres(server: PostgresLocation, requesters: Int, seconds: Double) async throws -> Result {
+    static func runPostgres(server: PostgresLocation, requesters: Int, seconds: Double, batchMax: Int) async throws -> Result {
         try await PostgresDatabase.withScratchDatabase(on: server, prefix: "facepay_bench") { location in
             let database = try PostgresDatabase(location: location, connectionsMax: min(max(requesters, 1), 32))
             return try await database.whileRunning {
                 try await database.migrate()
-                return try await measurePostgres(database, requesters: requesters, seconds: seconds)
+                return try await measurePostgres(database, requesters: requesters, seconds: seconds, batchMax: batchMax)
             }
         }
     }
 
-    private static func measurePostgres(_ database: PostgresDatabase, requesters: Int, seconds: Double) async throws -> Result {
+    private static func measurePostgres(_ database: PostgresDatabase, requesters: Int, seconds: Double, batchMax: Int) async throws -> Result {
         let keyRing = TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "bench"))
-        let stores = PostgresStores(database: database, keyRing: keyRing)
+        var limits = Limits()
+        limits.postgresBatchMax = batchMax
+        let stores = PostgresStores(database: database, keyRing: keyRing, limits: limits)
         try await stores.addDevice(Device(id: "T-BENCH", role: .terminal, merchantID: "M-BENCH", createdAt: Date()))
         try await stores.addDevice(Device(id: "K-BENCH", role: .kiosk, merchantID: nil, createdAt: Date()))
         let euro = Currency("EUR")!
@@ -71,7 +73,7 @@ extension BenchLedgerCommand {
         let elapsed = clock.now - started
         let report = try await stores.verifyIntegrity(newSinceLastRun: 10)
         guard report.ok else { throw FacePayError(.internalFailure, code: "bench_failed", detail: "the ledger does not verify after the bench: \(report.problems)") }
-        return summary(mode: "postgres", requesters: requesters, latencies: latencies, elapsed: elapsed)
+        return summary(mode: "postgres-batch-\(batchMax)", requesters: requesters, latencies: latencies, elapsed: elapsed)
     }
 
     private static func frame(_ device: String, _ key: String) -> IdempotencyFrame {

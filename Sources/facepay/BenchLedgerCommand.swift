@@ -34,6 +34,9 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Run on this PostgreSQL server instead (postgres://USER@HOST:PORT/DB; a scratch database is created there per run and dropped); --modes does not apply.")
     var database: String?
 
+    @Option(name: .long, help: "With --database: units per PostgreSQL transaction on the node (1 = no group commit; 1-64).")
+    var batchMax: Int = Limits().postgresBatchMax
+
     struct Result: Codable {
         let mode: String
         let requesters: Int
@@ -77,6 +80,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         guard !modes.isEmpty, modes.allSatisfy({ ["group", "single", "inline"].contains($0) }) else {
             throw ValidationError("--modes takes group, single and/or inline")
         }
+        guard (1...64).contains(batchMax) else { throw ValidationError("--batch-max must be between 1 and 64") }
     }
 
     func run() async throws {
@@ -92,7 +96,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         for count in requesters {
             if let postgres {
                 if onTerminal { FileHandle.standardError.write(Data("bench ledger: postgres, \(count) requesters…\n".utf8)) }
-                results.append(try await CommandErrors.run { try await Self.runPostgres(server: postgres, requesters: count, seconds: seconds) })
+                results.append(try await CommandErrors.run { try await Self.runPostgres(server: postgres, requesters: count, seconds: seconds, batchMax: batchMax) })
                 continue
             }
             for mode in modes {

@@ -200,7 +200,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let (settings, paymentsSettings) = (settings, paymentsSettings)
                 try await withPostgres(postgresLocation, logger: logger) { database, _ in
                     logger.notice("database", metadata: ["postgres": "\(postgresLocation)"])
-                    let postgres = PostgresStores(database: database, keyRing: keyRing)
+                    let postgres = PostgresStores(database: database, keyRing: keyRing, limits: settings.limits)
                     if !isProduction { logWritten(try await DevelopmentPKI.ensure(in: directory, postgres: postgres), logger: logger) }
                     _ = try FacePayServer.tlsConfiguration(settings)
                     let snapshot = try await postgres.templateSnapshot(models: galleries.modelIDs)

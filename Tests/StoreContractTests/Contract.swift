@@ -43,14 +43,18 @@ enum Contract {
     }
 
     /// A matched payment from the customer's wallet; the stored answer is "<payment id> <status>".
+    /// A payment of the contract's merchant; `refuse` makes its respond throw after the unit has
+    /// written everything (so all of it must roll back).
     static func pay(_ stores: BackendStores, customerID: String, amountMinor: Int64, key: String, manual: Bool = false,
-                    paymentID: String = LedgerIdentifier.make(.payment)) async throws -> (paymentID: String, status: String, response: IdempotentResponse) {
+                    paymentID: String = LedgerIdentifier.make(.payment),
+                    refuse: Bool = false) async throws -> (paymentID: String, status: String, response: IdempotentResponse) {
         let payment = MatchedPayment(paymentID: paymentID, amount: Money(amountMinor: amountMinor, currency: euro),
                                      captureMethod: manual ? .manual : .automatic, customerID: customerID, merchantID: merchant,
                                      deviceID: terminal, reference: nil, holdExpiresAt: manual ? Date().addingTimeInterval(3_600) : nil,
                                      auditDetail: [:], template: TemplateUse(customerID: customerID, modelID: model, captureID: nil))
         let response = try await stores.ledger.pay(payment, attempts: .none, frame: frame(device: terminal, key: key)) { decision, customer in
             precondition(customer.id == customerID)
+            if refuse { throw Refused() }
             let status = switch decision {
             case .accepted(let step): step.payment.status.rawValue
             case .declined(let payment): "declined:\(payment.declineCode ?? "")"

@@ -74,6 +74,32 @@ struct LedgerContractTests {
         }
     }
 
+    @Test("units that fail among concurrent ones are undone alone; the others commit", arguments: StoreBackend.allCases)
+    func failingUnitsAmongConcurrentOnes(_ backend: StoreBackend) async throws {
+        try await backend.with { (stores: BackendStores) async throws in
+            let (customerID, accountID, _) = try await Contract.enrol(stores, depositMinor: 1_000, frame: Contract.frame(device: kiosk, key: "e"))
+            // Interleaved, so that a batching store puts failing and succeeding units in one batch.
+            let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+                for index in 0..<48 {
+                    group.addTask {
+                        let paid = try? await Contract.pay(stores, customerID: customerID, amountMinor: 10, key: "mixed-\(index)",
+                                                           refuse: index % 3 == 0)
+                        return (index, paid?.status == "approved")
+                    }
+                }
+                return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes.filter { $0.value }.map(\.key).sorted() == (0..<48).filter { $0 % 3 != 0 })
+            #expect(try await stores.audit.account(id: accountID)?.availableMinor == 1_000 - 32 * 10)
+            #expect(try await Contract.events(stores, "payment.approved").count == 32)
+            for index in stride(from: 0, to: 48, by: 3) {
+                let fingerprint = Contract.frame(device: terminal, key: "mixed-\(index)").fingerprint
+                #expect(try await stores.idempotency.storedResponse(deviceID: terminal, key: "mixed-\(index)", fingerprint: fingerprint) == nil)
+            }
+            #expect(try await stores.audit.verifyIntegrity(newSinceLastRun: 10).ok)
+        }
+    }
+
     @Test("the same key sent twice at once makes one payment, and both get its answer", arguments: StoreBackend.allCases)
     func duplicateKeyRaceMakesOnePayment(_ backend: StoreBackend) async throws {
         try await backend.with { (stores: BackendStores) async throws in

@@ -1,0 +1,66 @@
+import FacePayCore
+import Foundation
+import PostgresNIO
+import Stores
+
+/// A transaction that writes the audit chain: it locks the chain head row first, before anything
+/// else, and holds it until its commit (LEDGER.md, "PostgreSQL"). Every ledger write of every
+/// node is one of these (usually several units batched in one, `PostgresCommitBatcher`), so:
+///
+/// - the chain is one sequence, and everything numbered inside (transfer, gallery-change,
+///   attempt-failure and event seqs) is numbered in commit order, so a reader paging by seq never
+///   steps past a row that commits later;
+/// - no two chain writers can deadlock: whoever holds the head holds nothing another is waiting
+///   for, and every other chain writer waits for the head while holding nothing;
+/// - the head is read once per transaction and kept here: an event is one insert, and the head
+///   row is written once, before the commit (`storeHead`).
+///
+/// Used by one task at a time (the batch's); not shared.
+final class PostgresChainTransaction {
+    let connection: PostgresConnection
+    /// The chain's last event, including those appended in this transaction so far.
+    private(set) var head: AuditHead
+    private let lockedHead: AuditHead
+
+    private init(connection: PostgresConnection, head: AuditHead) {
+        self.connection = connection
+        self.head = head
+        lockedHead = head
+    }
+
+    /// Locks the head on `connection`, whose transaction must have just begun.
+    static func begin(on connection: PostgresConnection) async throws -> PostgresChainTransaction {
+        guard let head = try await PostgresRows.first(connection, "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE", {
+            AuditHead(seq: try $0["seq"].decode(Int64.self), hash: try $0["hash"].decode(String.self))
+        }) else { throw PostgresRows.corrupt("audit_chain_head has no row") }
+        return PostgresChainTransaction(connection: connection, head: head)
+    }
+
+    /// Appends one event after the head.
+    @discardableResult
+    func append(actor: String, action: String, subject: String, detail: [String: CanonicalJSON], now: Date) async throws -> AuditEvent {
+        let event = AuditChain.next(after: head, actor: actor, action: action, subject: subject, detail: detail, now: now)
+        try await PostgresRows.execute(connection, """
+            INSERT INTO audit_events (seq, event_id, time, actor, action, subject, detail, prev_hash, hash)
+            VALUES (\(event.seq), \(event.eventID), \(event.time), \(event.actor), \(event.action), \(event.subject), \(event.detail),
+                    \(event.prevHash), \(event.hash))
+            """)
+        head = AuditHead(seq: event.seq, hash: event.hash)
+        return event
+    }
+
+    func append(_ entry: AuditEntry, now: Date) async throws {
+        try await append(actor: entry.actor, action: entry.action, subject: entry.subject, detail: entry.detail, now: now)
+    }
+
+    /// Where the head was before a unit began, to go back to if the unit is rolled back.
+    var mark: AuditHead { head }
+
+    func rollBack(to mark: AuditHead) { head = mark }
+
+    /// Writes the head row if events were appended; the last statement before COMMIT.
+    func storeHead() async throws {
+        guard head != lockedHead else { return }
+        try await PostgresRows.execute(connection, "UPDATE audit_chain_head SET seq = \(head.seq), hash = \(head.hash) WHERE id = 1")
+    }
+}
