@@ -53,9 +53,7 @@ final class PostgresChainTransaction {
         try await append(actor: entry.actor, action: entry.action, subject: entry.subject, detail: entry.detail, now: now)
     }
 
-    /// Where the head was before a unit began, to go back to if the unit is rolled back.
-    var mark: AuditHead { head }
-
+    /// Back to where the head was before a unit that was rolled back to its savepoint.
     func rollBack(to mark: AuditHead) { head = mark }
 
     /// Writes the head row if events were appended; the last statement before COMMIT.

@@ -27,13 +27,6 @@ import Synchronization
 final class PostgresCommitBatcher: Sendable {
     static let batchSizeLimit = 64
 
-    struct Statistics: Sendable, Equatable {
-        var batchesCommitted = 0
-        var unitsCommitted = 0
-        var unitsFailed = 0
-        var largestBatch = 0
-    }
-
     /// A unit with its result type erased: `execute` runs it and returns how to answer its caller
     /// once the batch committed, or the error it threw.
     private struct Job: Sendable {
@@ -45,7 +38,6 @@ final class PostgresCommitBatcher: Sendable {
     private struct State {
         var queue: [Job] = []
         var draining = false
-        var statistics = Statistics()
     }
 
     let database: PostgresDatabase
@@ -61,8 +53,6 @@ final class PostgresCommitBatcher: Sendable {
         self.queueDepthMax = queueDepthMax
         self.logger = logger
     }
-
-    var statistics: Statistics { state.withLock { $0.statistics } }
 
     /// Runs `work` in the next batch and returns its result once that batch committed. Throws
     /// what `work` threw (its writes rolled back, the batch unaffected), the commit's error, or
@@ -127,7 +117,7 @@ final class PostgresCommitBatcher: Sendable {
                 var outcomes: [Outcome] = []
                 outcomes.reserveCapacity(batch.count)
                 for job in batch {
-                    let mark = transaction.mark
+                    let mark = transaction.head
                     try await PostgresRows.execute(connection, "SAVEPOINT unit")
                     switch await job.execute(transaction) {
                     case .success(let answer):
@@ -150,24 +140,16 @@ final class PostgresCommitBatcher: Sendable {
                 return outcomes
             }
             var again: [Job] = []
-            var failed = 0
             for outcome in outcomes {
                 switch outcome {
                 case .answered(let answer): answer()
-                case .failed(let job, let error): failed += 1; job.fail(error)
+                case .failed(let job, let error): job.fail(error)
                 case .again(let job): again.append(job)
                 }
-            }
-            state.withLock { state in
-                state.statistics.batchesCommitted += 1
-                state.statistics.unitsCommitted += outcomes.count - failed - again.count
-                state.statistics.unitsFailed += failed
-                state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
             }
             if !again.isEmpty { _ = enqueue(again, front: true) }
         } catch {
             logger.error("batch failed", metadata: ["units": "\(batch.count)", "error": "\(error)"])
-            state.withLock { $0.statistics.unitsFailed += batch.count }
             for job in batch { job.fail(error) }
         }
     }

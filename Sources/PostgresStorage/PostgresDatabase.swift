@@ -79,8 +79,7 @@ public final class PostgresDatabase: Service, Sendable {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
             } catch {
-                // A unique violation stays a PSQLError: the idempotency frame decides what it means.
-                throw Self.sqlState(error) == "23505" ? error : Self.translated(error)
+                throw Self.surfaced(error)
             }
         }
     }
@@ -91,6 +90,12 @@ public final class PostgresDatabase: Service, Sendable {
         } catch {
             throw Self.translated(error)
         }
+    }
+
+    /// What a store unit's caller gets: a unique violation stays a PSQLError (the idempotency
+    /// frame decides what it means), anything else from the server is translated.
+    static func surfaced(_ error: any Error) -> any Error {
+        sqlState(error) == "23505" ? error : translated(error)
     }
 
     /// A server refusal keeps its message (a CHECK or trigger named it); FacePayError passes.

@@ -31,8 +31,7 @@ public struct PostgresStores: Sendable {
         do {
             return try await batcher.submit(work)
         } catch {
-            // A unique violation stays a PSQLError: the idempotency frame decides what it means.
-            throw PostgresDatabase.sqlState(error) == "23505" ? error : PostgresDatabase.translated(error)
+            throw PostgresDatabase.surfaced(error)
         }
     }
 
