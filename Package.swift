@@ -112,6 +112,7 @@ let package = Package(
                 .embedInCode("Migrations/0006_gallery_changes.sql"),
                 .embedInCode("Migrations/0007_attempt_failure_nodes.sql"),
                 .embedInCode("Migrations/0008_idempotency_claims.sql"),
+                .embedInCode("Migrations/0009_gallery_change_captures.sql"),
             ],
             swiftSettings: strict),
         .target(

@@ -82,7 +82,9 @@ public struct FacePayServer: Sendable {
                                                failureCursor: attemptFailures.cursor, logger: logger) { update in
             switch update {
             case .add(let model, let template): galleries.add(template, model: model)
-            case .remove(let customerID): galleries.removeEverywhere(customerID: customerID)
+            case .remove(let customerID, let forgottenCaptures):
+                galleries.removeEverywhere(customerID: customerID)
+                payments.value?.forgetReplayCaptures(forgottenCaptures)
             case .attemptFailures(let failures): payments.value?.absorbAttemptFailures(failures)
             }
         }

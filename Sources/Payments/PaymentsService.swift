@@ -64,6 +64,13 @@ public struct PaymentsService: Sendable {
         budgets.absorb(failures)
     }
 
+    /// Drops the replay codes of captures another node's erasure deleted (the PostgreSQL
+    /// follower calls this), as the erasing node did at once.
+    public func forgetReplayCaptures(_ captureIDs: Set<Int64>) {
+        guard !captureIDs.isEmpty else { return }
+        replayGuard.forget(captureIDs: captureIDs)
+    }
+
     // MARK: - Shared steps
 
     /// The Idempotency-Key of a state-changing call, validated once here (`IdempotencyKey`); the

@@ -10,7 +10,9 @@ import Synchronization
 /// lockouts and budgets count.
 public enum GalleryUpdate: Sendable {
     case add(model: String, LoadedTemplate)
-    case remove(customerID: String)
+    /// An erasure or a purge; `forgottenCaptures` are the replay sightings an erasure deleted,
+    /// which the node drops from its replay index too.
+    case remove(customerID: String, forgottenCaptures: Set<Int64>)
     /// Failures other nodes recorded, oldest first.
     case attemptFailures([(failure: AttemptFailure, at: Date)])
 }
@@ -30,6 +32,10 @@ public final class PostgresGalleryFollower: Service, Sendable {
     let apply: @Sendable (GalleryUpdate) -> Void
     let logger: Logger
     private let state: Mutex<(cursor: Int64, failureCursor: Int64, caughtUpAt: ContinuousClock.Instant?, woken: Bool)>
+    /// Enrolled templates sealed under a key this node's key file did not hold yet (another node
+    /// had the rotated file first): loaded once the file gains the key, so a rotation rolled out
+    /// to the nodes one by one loses nobody.
+    private let awaitingKey = Mutex<[TemplateRowKey: String]>([:])
     static let channel = "facepay_gallery"
     static let batchMax = 500
 
@@ -54,6 +60,7 @@ public final class PostgresGalleryFollower: Service, Sendable {
     /// Applies every change after the cursor, in order; returns how many.
     @discardableResult
     public func catchUp() async throws -> Int {
+        try await loadTemplatesNowOpenable()
         var applied = 0
         while true {
             let (failures, last) = try await stores.attemptFailures(after: state.withLock { $0.failureCursor }, limit: Self.batchMax)
@@ -66,27 +73,31 @@ public final class PostgresGalleryFollower: Service, Sendable {
             let after = cursor
             let changes = try await stores.database.read { connection in
                 try await PostgresRows.all(connection, """
-                    SELECT seq, kind, customer_id, model FROM gallery_changes WHERE seq > \(after) ORDER BY seq LIMIT \(Int64(Self.batchMax))
+                    SELECT seq, kind, customer_id, model, forgotten_captures, at FROM gallery_changes
+                    WHERE seq > \(after) ORDER BY seq LIMIT \(Int64(Self.batchMax))
                     """) { row in
                     (try row["seq"].decode(Int64.self), try row["kind"].decode(String.self), try row["customer_id"].decode(String?.self),
-                     try row["model"].decode(String?.self))
+                     try row["model"].decode(String?.self), try row["forgotten_captures"].decode([Int64].self),
+                     try PostgresRows.date(try row["at"].decode(String.self), "gallery change"))
                 }
             }
-            for (seq, kind, customerID, model) in changes {
+            // Every node journals every erasure (the erasing node before it answers, the others
+            // here), so any node's journal can re-apply them after the restore of an older backup.
+            try stores.erasureJournal?.record(changes.compactMap { change in
+                guard change.1 == PostgresStores.GalleryChange.erased.rawValue, let customerID = change.2 else { return nil }
+                return ErasureJournal.Entry(customerID: customerID, erasedAt: change.5)
+            })
+            for (seq, kind, customerID, model, forgottenCaptures, _) in changes {
                 switch kind {
                 case "enrolled":
                     if let customerID, let model, models.contains(model) {
-                        let load = try await stores.database.read { connection in
-                            try await PostgresStores.templates(connection, model: model, customerID: customerID, keyRing: stores.keyRing)
-                        }
-                        for template in load.templates { apply(.add(model: model, template)) }
-                        for skipped in load.undecryptable {
-                            logger.error("enrolled template does not decrypt on this node", metadata: [
-                                "customer_id": .string(skipped.customerID), "key_id": .string(skipped.keyID), "reason": .string(skipped.reason)])
-                        }
+                        try await load(TemplateRowKey(customerID: customerID, model: model))
                     }
                 case "erased", "purged":
-                    if let customerID { apply(.remove(customerID: customerID)) }
+                    if let customerID {
+                        awaitingKey.withLock { waiting in waiting = waiting.filter { $0.key.customerID != customerID } }
+                        apply(.remove(customerID: customerID, forgottenCaptures: Set(forgottenCaptures)))
+                    }
                 default:
                     break  // rekeyed: the values are the same
                 }
@@ -97,6 +108,30 @@ public final class PostgresGalleryFollower: Service, Sendable {
         }
         state.withLock { $0.caughtUpAt = ContinuousClock.now }
         return applied
+    }
+
+    /// Loads one enrolled template into the gallery; one under a key this node lacks waits for it.
+    private func load(_ row: TemplateRowKey) async throws {
+        let load = try await stores.database.read { connection in
+            try await PostgresStores.templates(connection, model: row.model, customerID: row.customerID, keyRing: stores.keyRing)
+        }
+        awaitingKey.withLock { _ = $0.removeValue(forKey: row) }
+        for template in load.templates { apply(.add(model: row.model, template)) }
+        for skipped in load.undecryptable {
+            if skipped.reason == "template_key_missing" { awaitingKey.withLock { $0[row] = skipped.keyID } }
+            logger.error("enrolled template does not decrypt on this node", metadata: [
+                "customer_id": .string(skipped.customerID), "key_id": .string(skipped.keyID), "reason": .string(skipped.reason)])
+        }
+    }
+
+    /// Retries the templates awaiting a key the key file now holds.
+    private func loadTemplatesNowOpenable() async throws {
+        guard !awaitingKey.withLock({ $0.isEmpty }) else { return }
+        stores.keyRing.reloadIfChanged()
+        let ring = stores.keyRing.ring
+        for row in awaitingKey.withLock({ waiting in waiting.filter { ring.hasKey(id: $0.value) }.map(\.key) }) {
+            try await load(row)
+        }
     }
 
     public func run() async throws {

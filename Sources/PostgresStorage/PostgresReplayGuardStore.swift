@@ -11,9 +11,10 @@ import Synchronization
 /// the same replay at once see each other (one waits for the other's row). The node's index is
 /// the in-memory one (`InMemoryReplayGuardStore`), kept in step with the table.
 ///
-/// Erasure deletes a customer's rows; another node drops those codes from its index when it
-/// catches up past the erasure (left for the gallery-change follower: until then it may still
-/// match the erased customer's old frames, which declines a replay of them but never accepts one).
+/// Erasure deletes a customer's rows; another node drops those codes from its index when its
+/// gallery follower applies the erasure's change, which names the deleted capture ids (until
+/// then it may still match the erased customer's old frames, which declines a replay of them but
+/// never accepts one).
 public final class PostgresReplayGuardStore: DurableReplayGuardStore {
     let database: PostgresDatabase
     let retentionSeconds: Double

@@ -53,29 +53,43 @@ extension PostgresStores: CustomerStore {
         -> (response: IdempotentResponse, forgottenCaptures: Set<Int64>) {
         let forgotten = ForgottenCaptures()
         let response = try await idempotently(frame) { transaction in
-            let connection = transaction.connection
-            let removed = try await PostgresRows.all(connection, "DELETE FROM face_templates WHERE customer_id = \(customerID) RETURNING model") {
-                try $0["model"].decode(String.self)
-            }.count
-            try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: customerID)
-            forgotten.set(Set(try await PostgresRows.all(connection, "DELETE FROM replay_sightings WHERE customer_id = \(customerID) RETURNING capture_id") {
-                try $0["capture_id"].decode(Int64.self)
-            }))
-            try await PostgresRows.execute(connection, """
-                UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, \(frame.now.rfc3339)) WHERE id = \(customerID)
-                """)
-            try await transaction.append(actor: frame.deviceID, action: "customer.biometrics_erased", subject: customerID,
-                                         detail: ["rows_deleted": .integer(Int64(removed))], now: frame.now)
-            try await Self.recordGalleryChange(connection, .erased, customerID: customerID, model: nil, now: frame.now)
+            try await PostgresReplayGuardStore.attribute(transaction.connection, captureID: captureID, customerID: customerID)
+            let (removed, forgottenIDs) = try await Self.deleteBiometrics(transaction, customerID: customerID, erasedAt: frame.now, now: frame.now) {
+                AuditEntry(actor: frame.deviceID, action: "customer.biometrics_erased", subject: customerID,
+                           detail: ["rows_deleted": .integer(Int64($0))])
+            }
+            forgotten.set(Set(forgottenIDs))
             return try respond(removed)
         }
         return (response, response.replayed ? [] : forgotten.value)
     }
 
-    /// On PostgreSQL the erasure is final once its rows are vacuumed (dead tuples no longer hold
-    /// the sealed bytes); the erasure itself is in the database (`biometrics_erased_at`), which
-    /// a restore brings back with the backup it came from (Deploy/, "Backups on PostgreSQL").
+    /// Deletes a customer's templates and replay sightings, marks the erasure (the first time
+    /// is kept), appends the event made from the number of templates deleted, and the `erased`
+    /// gallery change naming the forgotten captures. Returns the templates deleted and the
+    /// capture ids forgotten.
+    static func deleteBiometrics(_ transaction: PostgresChainTransaction, customerID: String, erasedAt: Date, now: Date,
+                                 event: (_ removed: Int) -> AuditEntry) async throws -> (removed: Int, forgottenCaptures: [Int64]) {
+        let connection = transaction.connection
+        let removed = try await PostgresRows.all(connection, "DELETE FROM face_templates WHERE customer_id = \(customerID) RETURNING model") {
+            try $0["model"].decode(String.self)
+        }.count
+        let forgotten = try await PostgresRows.all(connection, "DELETE FROM replay_sightings WHERE customer_id = \(customerID) RETURNING capture_id") {
+            try $0["capture_id"].decode(Int64.self)
+        }.sorted()
+        try await PostgresRows.execute(connection, """
+            UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, \(erasedAt.rfc3339)) WHERE id = \(customerID)
+            """)
+        try await transaction.append(event(removed), now: now)
+        try await recordGalleryChange(connection, .erased, customerID: customerID, model: nil, now: now, forgottenCaptures: forgotten)
+        return (removed, forgotten)
+    }
+
+    /// The erasure is journaled on this node (`ErasureJournal`: it outlives the restore of an
+    /// older backup) and is final once its rows are vacuumed (dead tuples no longer hold the
+    /// sealed bytes).
     public func completeErasure(customerID: String, erasedAt: Date, attemptsMax: Int) async throws -> Bool {
+        try erasureJournal?.record(customerID: customerID, erasedAt: erasedAt)
         try await compactAfterDeletion()
         return true
     }
@@ -127,10 +141,13 @@ extension PostgresStores: CustomerStore {
     enum GalleryChange: String { case enrolled, erased, purged, rekeyed }
 
     /// In a chain transaction (it holds the chain head), so change seqs are in commit order.
+    /// `forgottenCaptures`: the replay sightings an erasure deleted, which the other nodes drop
+    /// from their in-memory replay index when they follow the change.
     static func recordGalleryChange(_ connection: PostgresConnection, _ kind: GalleryChange, customerID: String?, model: String?,
-                                    now: Date) async throws {
+                                    now: Date, forgottenCaptures: [Int64] = []) async throws {
         try await PostgresRows.execute(connection, """
-            INSERT INTO gallery_changes (kind, customer_id, model, at) VALUES (\(kind.rawValue), \(customerID), \(model), \(Timestamp.text(now)))
+            INSERT INTO gallery_changes (kind, customer_id, model, at, forgotten_captures)
+            VALUES (\(kind.rawValue), \(customerID), \(model), \(Timestamp.text(now)), \(forgottenCaptures))
             """)
         // Delivered at commit, to every node listening (they also poll: a notification sent while
         // a node was not listening is lost).

@@ -39,12 +39,11 @@ extension PostgresStores {
         for (customer, keyID, sealed, last4) in rows {
             // A key id the ring lacks: a `keys rotate` may have re-sealed the row after the ring was read.
             if !keyRing.ring.hasKey(id: keyID) { _ = keyRing.reloadIfChanged() }
-            do {
-                let values = try keyRing.ring.open(sealed, keyID: keyID, customerID: customer, model: model)
+            switch keyRing.ring.opening(sealed, keyID: keyID, customerID: customer, model: model) {
+            case .success(let values):
                 load.templates.append(LoadedTemplate(customerID: customer, phoneLast4: last4, keyID: keyID, values: values))
-            } catch {
-                load.undecryptable.append(UndecryptableTemplate(customerID: customer, model: model, keyID: keyID,
-                                                                reason: (error as? FacePayError)?.code ?? "template_corrupt"))
+            case .failure(let reason):
+                load.undecryptable.append(UndecryptableTemplate(customerID: customer, model: model, keyID: keyID, reason: reason.code))
             }
         }
         return load

@@ -14,14 +14,18 @@ public struct PostgresStores: Sendable {
     public let keyRing: TemplateKeyRingSource
     /// This node's name on the rows other nodes follow (its failed attempts); new per process.
     public let nodeID: String
+    /// This node's erasure journal (in its data directory): the erasures it made or followed,
+    /// re-applied at start-up (`ErasureJournal`); nil for commands that erase nothing.
+    public let erasureJournal: ErasureJournal?
     /// Every chain write of this node goes through it (group commit).
     let batcher: PostgresCommitBatcher
 
     public init(database: PostgresDatabase, keyRing: TemplateKeyRingSource, nodeID: String = "node-" + UUID().uuidString.lowercased(),
-                limits: Limits = Limits()) {
+                limits: Limits = Limits(), erasureJournal: ErasureJournal? = nil) {
         self.database = database
         self.keyRing = keyRing
         self.nodeID = nodeID
+        self.erasureJournal = erasureJournal
         batcher = PostgresCommitBatcher(database: database, batchSizeMax: limits.postgresBatchMax, queueDepthMax: limits.commitQueueMax)
     }
 

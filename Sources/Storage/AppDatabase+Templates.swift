@@ -4,6 +4,10 @@ import GRDB
 import Ledger
 import Stores
 
+/// `facepay keys` on SQLite: the methods below are synchronous, which the protocol's async
+/// requirements accept.
+extension AppDatabase: TemplateKeyStore {}
+
 extension AppDatabase {
     /// Stores (or replaces) a customer's sealed template for a model, inside the caller's transaction.
     public static func saveTemplate(_ db: Database, values: [Float], customerID: String, model: String,
@@ -63,7 +67,7 @@ extension AppDatabase {
             while let row = try rows.next() {
                 let customerID: String = row["customer_id"]
                 let keyID: String = row["key_id"]
-                switch Self.open(keyRing, row["sealed"], keyID: keyID, customerID: customerID, model: model) {
+                switch keyRing.opening(row["sealed"], keyID: keyID, customerID: customerID, model: model) {
                 case .success(let values):
                     load.templates.append(LoadedTemplate(customerID: customerID, phoneLast4: row["phone_last4"], keyID: keyID, values: values))
                 case .failure(let reason):
@@ -85,7 +89,7 @@ extension AppDatabase {
             let rows = try Row.fetchCursor(db, sql: "SELECT customer_id, model, key_id, sealed FROM face_templates ORDER BY customer_id, model")
             while let row = try rows.next() {
                 let (customerID, model, keyID): (String, String, String) = (row["customer_id"], row["model"], row["key_id"])
-                if case .failure(let reason) = Self.open(keyRing, row["sealed"], keyID: keyID, customerID: customerID, model: model) {
+                if case .failure(let reason) = keyRing.opening(row["sealed"], keyID: keyID, customerID: customerID, model: model) {
                     failures.append(UndecryptableTemplate(customerID: customerID, model: model, keyID: keyID, reason: reason.code))
                 }
             }
@@ -93,49 +97,21 @@ extension AppDatabase {
         }
     }
 
-    /// Re-seals every template not under the ring's current key, in batches of `batchSize` rows
-    /// per transaction so payments keep flowing during a rotation, walking the primary key so a
-    /// row that does not open is skipped (and reported) rather than retried for ever. A last
-    /// pass repeats until it finds nothing more to re-seal. Returns rows re-sealed and skipped.
-    public func resealTemplates(keyRing: TemplateKeyRing, batchSize: Int = 500) throws -> (resealed: Int, undecryptable: [UndecryptableTemplate]) {
-        precondition(batchSize > 0)
-        var resealed = 0
-        var skipped: [String: UndecryptableTemplate] = [:]
-        while true {
-            var after = ("", "")
-            var resealedThisPass = 0
-            while true {
-                let batch = try resealBatch(after: after, keyRing: keyRing, batchSize: batchSize)
-                resealedThisPass += batch.resealed
-                for failure in batch.undecryptable { skipped["\(failure.customerID)|\(failure.model)"] = failure }
-                guard let last = batch.last else { break }
-                after = last
-            }
-            resealed += resealedThisPass
-            // A row written under an older key while this pass ran (behind its cursor) is caught
-            // by the next pass; a pass with nothing to re-seal ends it.
-            if resealedThisPass == 0 { break }
-        }
-        return (resealed, skipped.values.sorted { ($0.customerID, $0.model) < ($1.customerID, $1.model) })
-    }
-
-    /// One batch of a re-seal pass: rows after `after` (in primary-key order) not under the
-    /// current key. IMMEDIATE: the batch takes the write lock before it reads, so a server's
-    /// enrolment that sealed with the old key before the key file changed has committed and is
-    /// seen (see TemplateKeyRingSource).
-    private func resealBatch(after: (String, String), keyRing: TemplateKeyRing, batchSize: Int)
-        throws -> (resealed: Int, last: (String, String)?, undecryptable: [UndecryptableTemplate]) {
+    /// One batch of a re-seal pass (`TemplateKeyStore.resealTemplates`). IMMEDIATE: the batch
+    /// takes the write lock before it reads, so a server's enrolment that sealed with the old key
+    /// before the key file changed has committed and is seen (see TemplateKeyRingSource).
+    public func resealBatch(after: TemplateRowKey, keyRing: TemplateKeyRing, batchSize: Int) throws -> TemplateResealBatch {
         try pool.writeWithoutTransaction { db in
             var resealed = 0
-            var last: (String, String)?
+            var last: TemplateRowKey?
             var failures: [UndecryptableTemplate] = []
             try db.inTransaction(.immediate) {
                 let rows = try FaceTemplateRow.fetchAll(db, sql: """
                     SELECT * FROM face_templates WHERE key_id != ? AND (customer_id, model) > (?, ?)
                     ORDER BY customer_id, model LIMIT ?
-                    """, arguments: [keyRing.current.id, after.0, after.1, batchSize])
+                    """, arguments: [keyRing.current.id, after.customerID, after.model, batchSize])
                 for var row in rows {
-                    switch Self.open(keyRing, row.sealed, keyID: row.keyID, customerID: row.customerID, model: row.model) {
+                    switch keyRing.opening(row.sealed, keyID: row.keyID, customerID: row.customerID, model: row.model) {
                     case .success(let values):
                         let box = try keyRing.seal(values, customerID: row.customerID, model: row.model)
                         row.keyID = box.keyID
@@ -146,21 +122,10 @@ extension AppDatabase {
                         failures.append(UndecryptableTemplate(customerID: row.customerID, model: row.model, keyID: row.keyID, reason: reason.code))
                     }
                 }
-                last = rows.last.map { ($0.customerID, $0.model) }
+                last = rows.last.map { TemplateRowKey(customerID: $0.customerID, model: $0.model) }
                 return .commit
             }
-            return (resealed, last, failures)
-        }
-    }
-
-    /// Opens one row; the failure carries the stable code (`template_key_missing`, `template_corrupt`).
-    static func open(_ keyRing: TemplateKeyRing, _ sealed: Data, keyID: String, customerID: String, model: String) -> Result<[Float], FacePayError> {
-        do {
-            return .success(try keyRing.open(sealed, keyID: keyID, customerID: customerID, model: model))
-        } catch let error as FacePayError {
-            return .failure(error)
-        } catch {
-            return .failure(FacePayError(.internalFailure, code: "template_corrupt", detail: "template of \(customerID) does not open"))
+            return TemplateResealBatch(resealed: resealed, last: last, undecryptable: failures)
         }
     }
 

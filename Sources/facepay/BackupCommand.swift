@@ -17,6 +17,11 @@ struct BackupCommand: ParsableCommand {
     var path: String
 
     func run() throws {
+        if try CommandErrors.run({ try data.postgresLocation() }) != nil {
+            // PostgreSQL's own backups are better than any copy made through one client
+            // connection: a base backup with the WAL archive restores to any instant.
+            throw CommandFailure(message: "on PostgreSQL, back up with PostgreSQL's tools (pg_basebackup and a WAL archive, or pg_dump) and keep each node's erasure journal: Deploy/cluster/RUNBOOK.md, \"Backups on PostgreSQL\" [postgres_backup_is_postgres]")
+        }
         let source = data.directory.databasePath
         guard FileManager.default.fileExists(atPath: source) else {
             throw ValidationError("no database at \(source)")

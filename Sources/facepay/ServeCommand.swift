@@ -200,9 +200,15 @@ struct ServeCommand: AsyncParsableCommand {
                 let (settings, paymentsSettings) = (settings, paymentsSettings)
                 try await withPostgres(postgresLocation, logger: logger) { database, _ in
                     logger.notice("database", metadata: ["postgres": "\(postgresLocation)"])
-                    let postgres = PostgresStores(database: database, keyRing: keyRing, limits: settings.limits)
+                    let postgres = PostgresStores(database: database, keyRing: keyRing, limits: settings.limits,
+                                                  erasureJournal: ErasureJournal(in: directory))
                     if !isProduction { logWritten(try await DevelopmentPKI.ensure(in: directory, postgres: postgres), logger: logger) }
                     _ = try FacePayServer.tlsConfiguration(settings)
+                    // Before the gallery loads: erasures this node journaled that the database no
+                    // longer holds (a restored older backup) are made again.
+                    for customerID in try await postgres.erasureJournal!.reapply(to: postgres, now: Date()) {
+                        logger.notice("erasure re-applied from the journal", metadata: ["customer_id": .string(customerID)])
+                    }
                     let snapshot = try await postgres.templateSnapshot(models: galleries.modelIDs)
                     try loadGallery(galleries, from: snapshot, logger: logger)
                     let server = try FacePayServer(settings: settings, postgres: postgres, galleries: galleries, galleryCursor: snapshot.changeCursor,

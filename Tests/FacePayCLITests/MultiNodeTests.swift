@@ -235,4 +235,37 @@ struct MultiNodeTests {
             }
         }
     }
+    @Test("keys rotate on the shared database while two nodes run: every template re-sealed, the nodes keep paying, status names one key")
+    func keyRotationAcrossNodes() async throws {
+        try await PostgresCluster.with(nodes: 2) { cluster in
+            let kioskA = try cluster.client("K-DEV-1", node: 0)
+            let kioskB = try cluster.client("K-DEV-1", node: 1)
+            let terminalA = try cluster.client("T-DEV-1", node: 0)
+            let terminalB = try cluster.client("T-DEV-1", node: 1)
+            try await using([kioskA, kioskB, terminalA, terminalB]) {
+                let before = try await kioskA.enrol(seed: 61, depositMinor: 1_000)
+                // The nodes share node 0's key file (one secret on every node: Deploy/cluster/RUNBOOK.md).
+                let rotated = try await cluster.binary.run(["keys", "rotate", "--data-dir", cluster.directory(0).path,
+                                                            "--database", cluster.databaseURL], in: cluster.root)
+                #expect(rotated.status == 0, "\(rotated.stdout + rotated.stderr)")
+                #expect(rotated.stdout.contains("re-sealed 1 templates"), "\(rotated.stdout)")
+                // B seals its next enrolment under the new key; A's gallery hears of it.
+                let after = try await kioskB.enrol(seed: 62, depositMinor: 1_000)
+                try await Task.sleep(for: .seconds(1))
+                for (index, (client, customer)) in [(terminalB, before), (terminalA, after)].enumerated() {
+                    let reply = try await client.send(
+                        .POST, "/v1/payments", body: try await client.paymentBody(customer.person, amountMinor: 100, seed: 63 + UInt64(index)),
+                        idempotencyKey: "after-rotation-\(index)")
+                    #expect(reply.json()["status"] as? String == "approved", "\(String(decoding: reply.body, as: UTF8.self))")
+                }
+                let status = try await cluster.binary.run(["keys", "status", "--data-dir", cluster.directory(0).path,
+                                                           "--database", cluster.databaseURL], in: cluster.root)
+                #expect(status.status == 0, "\(status.stderr)")
+                let newKey = try #require(rotated.stdout.split(separator: " ").dropFirst(2).first)
+                #expect(status.stdout.contains("key ids in use: \(newKey)\n"), "\(status.stdout)")
+                #expect(status.stdout.contains("undecryptable templates: none"), "\(status.stdout)")
+                try await cluster.expectChainVerifies()
+            }
+        }
+    }
 }

@@ -83,7 +83,7 @@ struct TemplateKeyFailureTests {
             // What `facepay keys rotate` does, from outside the server: a new key in the file,
             // every row re-sealed under it.
             let ring = try TemplateKeyRing.appendNewKey(toFileAt: keyFilePath)
-            #expect(try server.database.resealTemplates(keyRing: ring).resealed == 1)
+            #expect(try await server.database.resealTemplates(keyRing: ring).resealed == 1)
             rotated.withLock { $0 = ring }
 
             // The running server's next enrolment is sealed with the new key, not the old one.

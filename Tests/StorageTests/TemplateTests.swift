@@ -67,17 +67,17 @@ struct TemplateTests {
     }
 
     @Test("rows that do not open (damaged, or under a removed key) are skipped and named; the others load, and rotation passes over them")
-    func undecryptableRowsSkipped() throws {
+    func undecryptableRowsSkipped() async throws {
         let (database, _) = try setUp()
         let oldLine = TemplateKeyRing.newKeyLine(now: Date())
         let ring = try TemplateKeyRing.parse(oldLine, source: "test")
         for index in 0..<5 {
             try addCustomer(database, "cus_d\(index)", phone: "+491510000000\(index)")
-            try database.pool.write { db in
+            try await database.pool.write { db in
                 try AppDatabase.saveTemplate(db, values: sampleValues(seed: UInt64(index)), customerID: "cus_d\(index)", model: "sim-128", keyRing: ring, now: Date())
             }
         }
-        try database.pool.write { db in
+        try await database.pool.write { db in
             try db.execute(sql: "UPDATE face_templates SET sealed = zeroblob(length(sealed)) WHERE customer_id = 'cus_d1'")
             try db.execute(sql: "UPDATE face_templates SET key_id = 'k-removed' WHERE customer_id = 'cus_d3'")
         }
@@ -92,26 +92,26 @@ struct TemplateTests {
 
         // Rotation re-seals what opens, names what does not, and ends (batch of 1 to walk past them).
         let newRing = try TemplateKeyRing.parse(oldLine + "\n" + TemplateKeyRing.newKeyLine(now: Date()), source: "test")
-        let result = try database.resealTemplates(keyRing: newRing, batchSize: 1)
+        let result = try await database.resealTemplates(keyRing: newRing, batchSize: 1)
         #expect(result.resealed == 3)
         #expect(result.undecryptable == expected)
         #expect(try database.templateKeyIDsInUse() == ["k-removed", ring.current.id, newRing.current.id].sorted())
     }
 
     @Test("rotation re-seals every template under the new key; the old key is then unused")
-    func rotation() throws {
+    func rotation() async throws {
         let (database, _) = try setUp()
         let oldLine = TemplateKeyRing.newKeyLine(now: Date())
         let oldRing = try TemplateKeyRing.parse(oldLine, source: "test")
         for index in 0..<7 {
             let id = "cus_c\(index)"
             try addCustomer(database, id, phone: "+491510000000\(index)")
-            try database.pool.write { db in
+            try await database.pool.write { db in
                 try AppDatabase.saveTemplate(db, values: sampleValues(seed: UInt64(index)), customerID: id, model: "sim-128", keyRing: oldRing, now: Date())
             }
         }
         let newRing = try TemplateKeyRing.parse(oldLine + "\n" + TemplateKeyRing.newKeyLine(now: Date()), source: "test")
-        #expect(try database.resealTemplates(keyRing: newRing, batchSize: 3).resealed == 7)
+        #expect(try await database.resealTemplates(keyRing: newRing, batchSize: 3).resealed == 7)
         #expect(try database.templateKeyIDsInUse() == [newRing.current.id])
         let newOnly = try TemplateKeyRing(keys: [newRing.current])
         #expect(try database.loadTemplates(model: "sim-128", keyRing: newOnly).templates.count == 7)

@@ -23,12 +23,12 @@ enum Contract {
                          now: Date())
     }
 
-    static func newEnrolment(customerID: String, depositMinor: Int64) -> NewEnrolment {
+    static func newEnrolment(customerID: String, depositMinor: Int64, captureID: Int64 = Int64.random(in: 1...Int64.max)) -> NewEnrolment {
         var template = [Float](repeating: 0, count: 128)
         template[Int.random(in: 0..<128)] = 1
         return NewEnrolment(customerID: customerID, fullName: "Contract Customer", phoneE164: "+4915112345678", consentVersion: "2026-01",
                             kioskID: kiosk, initialDeposit: Money(amountMinor: depositMinor, currency: euro), template: template,
-                            modelID: model, captureID: Int64.random(in: 1...Int64.max))
+                            modelID: model, captureID: captureID)
     }
 
     /// Enrols a new customer whose wallet gets `depositMinor`; the stored answer is the account id.

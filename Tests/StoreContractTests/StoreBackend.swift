@@ -25,6 +25,12 @@ struct BackendStores: Sendable {
     /// one must know. (On SQLite one process serves a file, so two instances never run at once;
     /// the shared, concurrent memory of several nodes is the PostgreSQL backend's contract.)
     let replayGuard: @Sendable () async throws -> any ReplayGuardStore
+    /// The templates' key ids (`facepay keys`), and the ring the stores seal enrolments with.
+    let templateKeys: any TemplateKeyStore
+    let keyRing: TemplateKeyRing
+    /// The erasure journal the stores write, and its reapply as the server runs it at start-up.
+    let erasureJournal: ErasureJournal
+    let reapplyErasureJournal: @Sendable () async throws -> [String]
 }
 
 enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -64,7 +70,9 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                                     try await writer.submit { _ in }
                                     return SQLiteReplayGuardStore(database: database, writer: writer, settings: LivenessSettings(),
                                                            coder: .fixed("store-contract"))
-                                })
+                                },
+                                templateKeys: database, keyRing: keyRing.ring, erasureJournal: database.erasureJournal,
+                                reapplyErasureJournal: { try database.erasureJournal.reapply(to: database, now: Date()) })
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask { try await writer.run(); return nil }
                 defer { writer.beginShutdown() }
@@ -80,7 +88,12 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                 return try await database.whileRunning {
                     try await database.migrate()
                     let keyRing = TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "store contract"))
-                    let postgres = PostgresStores(database: database, keyRing: keyRing)
+                    // A node's folder holds its erasure journal.
+                    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("facepay-store-contract-\(UUID().uuidString)")
+                    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                    defer { try? FileManager.default.removeItem(at: folder) }
+                    let journal = ErasureJournal(in: DataDirectory(path: folder.path))
+                    let postgres = PostgresStores(database: database, keyRing: keyRing, erasureJournal: journal)
                     try await postgres.addDevice(Device(id: terminal, role: .terminal, merchantID: merchant, createdAt: Date()))
                     try await postgres.addDevice(Device(id: kiosk, role: .kiosk, merchantID: nil, createdAt: Date()))
                     let stores = BackendStores(ledger: postgres, customers: postgres, idempotency: postgres, audit: postgres, devices: postgres,
@@ -88,7 +101,9 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                                                replayGuard: {
                                                    PostgresReplayGuardStore(database: database, settings: LivenessSettings(),
                                                                             coder: .fixed("store-contract"))
-                                               })
+                                               },
+                                               templateKeys: postgres, keyRing: keyRing.ring, erasureJournal: journal,
+                                               reapplyErasureJournal: { try await journal.reapply(to: postgres, now: Date()) })
                     return try await body(stores)
                 }
             }
