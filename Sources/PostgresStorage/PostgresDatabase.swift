@@ -167,7 +167,8 @@ extension PostgresDatabase {
         try await administer("DROP DATABASE IF EXISTS \(try Self.identifier(name)) WITH (FORCE)")
     }
 
-    private func administer(_ sql: String) async throws {
+    /// One statement of the caller's own (administration; the tests' insider edits).
+    func administer(_ sql: String) async throws {
         try await read { connection in try await PostgresRows.execute(connection, PostgresQuery(unsafeSQL: sql)) }
     }
 

@@ -33,9 +33,10 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let report: IntegrityReport
         if let location = try CommandErrors.run({ try data.postgresLocation() }) {
-            // Always a full check on PostgreSQL (LEDGER.md, "PostgreSQL").
             report = try await CommandErrors.run {
-                try await withPostgresRecords(location) { stores in try await stores.verifyIntegrity(newSinceLastRun: 1_000) }
+                try await withPostgresRecords(location) { [full] stores in
+                    full ? try await stores.verifyIntegrityFully(problemsMax: 1_000) : try await stores.verifyIntegrity(newSinceLastRun: 1_000)
+                }
             }
         } else {
             let path = data.directory.databasePath

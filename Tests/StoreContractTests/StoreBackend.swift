@@ -2,8 +2,8 @@ import FacePayCore
 import Foundation
 import Ledger
 import Liveness
-import PostgresStorage
-import Storage
+@testable import PostgresStorage
+@testable import Storage
 import Stores
 
 let euro = Currency("EUR")!
@@ -31,6 +31,8 @@ struct BackendStores: Sendable {
     /// The erasure journal the stores write, and its reapply as the server runs it at start-up.
     let erasureJournal: ErasureJournal
     let reapplyErasureJournal: @Sendable () async throws -> [String]
+    /// Runs one SQL statement on the database behind the stores' back: an insider's edit.
+    let tamper: @Sendable (String) async throws -> Void
 }
 
 enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -72,7 +74,8 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                                                            coder: .fixed("store-contract"))
                                 },
                                 templateKeys: database, keyRing: keyRing.ring, erasureJournal: database.erasureJournal,
-                                reapplyErasureJournal: { try database.erasureJournal.reapply(to: database, now: Date()) })
+                                reapplyErasureJournal: { try database.erasureJournal.reapply(to: database, now: Date()) },
+                                tamper: { sql in try await database.pool.write { try $0.execute(sql: sql) } })
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask { try await writer.run(); return nil }
                 defer { writer.beginShutdown() }
@@ -103,7 +106,8 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                                                                             coder: .fixed("store-contract"))
                                                },
                                                templateKeys: postgres, keyRing: keyRing.ring, erasureJournal: journal,
-                                               reapplyErasureJournal: { try await journal.reapply(to: postgres, now: Date()) })
+                                               reapplyErasureJournal: { try await journal.reapply(to: postgres, now: Date()) },
+                                               tamper: { sql in try await database.administer(sql) })
                     return try await body(stores)
                 }
             }
