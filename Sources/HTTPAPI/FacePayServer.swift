@@ -65,7 +65,8 @@ public struct FacePayServer: Sendable {
                 writer,
                 HoldExpiryService(database: database, clock: clock, logger: logger),
                 RetentionPurgeService(database: database, writer: writer, clock: clock, settings: settings.retention, logger: logger),
-            ])
+            ],
+            commitObserver: writer.batchObserver, commitQueueDepth: { writer.queuedCount })
         try self.init(settings: settings, backend: backend, galleries: galleries, paymentsSettings: paymentsSettings, clock: clock, logger: logger)
     }
 
@@ -100,7 +101,8 @@ public struct FacePayServer: Sendable {
             services: [
                 follower,
                 PostgresMaintenanceService(stores: postgres, clock: clock, retention: settings.retention, logger: logger),
-            ])
+            ],
+            commitObserver: postgres.commitBatchObserver, commitQueueDepth: { postgres.commitQueueDepth })
         try self.init(settings: settings, backend: backend, galleries: galleries, paymentsSettings: paymentsSettings, clock: clock, logger: logger)
         payments.set(self.payments)
     }
@@ -113,6 +115,9 @@ public struct FacePayServer: Sendable {
         let reader: any AuditReader
         let health: any StoreHealth
         let services: [any Service]
+        /// The backend's group commit, for the metrics.
+        let commitObserver: CommitBatchObserver
+        let commitQueueDepth: @Sendable () -> Int
     }
 
     private init(settings: ServerSettings, backend: Backend, galleries: Galleries, paymentsSettings: PaymentsSettings,
@@ -129,7 +134,26 @@ public struct FacePayServer: Sendable {
             budgetLocked: { budget in
                 metrics.increment("facepay_attempt_budget_locks", help: "Locks and step-ups engaged by the attempt budgets",
                                   labels: [("budget", budget)])
+            },
+            livenessChecksFailed: { checks in
+                for check in checks {
+                    metrics.increment("facepay_liveness_check_failures", help: "Failed liveness checks, by check (a capture may fail several)",
+                                      labels: [("check", check)])
+                }
+            },
+            paymentDecided: { status, code in
+                metrics.increment("facepay_payment_decisions", help: "Payments decided, by status and decline code",
+                                  labels: [("status", status), ("code", code ?? "none")])
             })
+        backend.commitObserver.set { metrics.recordCommitBatch(units: $0) }
+        let commitQueueDepth = backend.commitQueueDepth
+        metrics.collectOnScrape { metrics in
+            metrics.set("facepay_commit_queue_depth", help: "Ledger writes waiting for a group-commit batch", to: commitQueueDepth())
+            for model in galleries.modelIDs {
+                metrics.set("facepay_gallery_templates", help: "Templates in this node's in-memory gallery, by model",
+                            to: (try? galleries.index(for: model).count) ?? 0, labels: [("model", model)])
+            }
+        }
         var paymentsSettings = paymentsSettings
         paymentsSettings.idempotencyKeyCharactersMax = settings.limits.idempotencyKeyCharactersMax
         let stores = backend.stores(paymentsSettings.liveness)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// Request counts and latency histograms per route, in the process's Prometheus registry, served
 /// by the ops listener at `/metrics`. The registry is an instance (not the global MetricsSystem)
@@ -36,11 +37,31 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Sets a named level (e.g. templates skipped at start-up), for operations dashboards.
-    public func set(_ name: String, help: String, to value: Int) {
-        registry.makeGauge(descriptor: .init(metricName: name, unitName: "", helpText: help), labels: []).set(to: Double(value))
+    public func set(_ name: String, help: String, to value: Int, labels: [(String, String)] = []) {
+        registry.makeGauge(descriptor: .init(metricName: name, unitName: "", helpText: help), labels: labels).set(to: Double(value))
     }
 
-    public func exposition() -> String { registry.emitToString() }
+    static let batchSizeBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64]
+
+    /// One committed group-commit batch of `units` ledger writes.
+    func recordCommitBatch(units: Int) {
+        registry.makeValueHistogram(
+            descriptor: .init(metricName: "facepay_commit_batch_size", unitName: "", helpText: "Ledger writes per committed group-commit batch"),
+            labels: [], buckets: Self.batchSizeBuckets
+        ).record(Double(units))
+    }
+
+    /// Levels read when `/metrics` is scraped (queue depth, gallery size), not kept up to date.
+    private let collectors = Mutex<[@Sendable (ServerMetrics) -> Void]>([])
+
+    func collectOnScrape(_ collect: @escaping @Sendable (ServerMetrics) -> Void) {
+        collectors.withLock { $0.append(collect) }
+    }
+
+    public func exposition() -> String {
+        for collect in collectors.withLock({ $0 }) { collect(self) }
+        return registry.emitToString()
+    }
 }
 
 /// Records every request into `ServerMetrics`, including those that end in an error (it runs

@@ -5,6 +5,7 @@ import Foundation
 import Ledger
 import Liveness
 import Stores
+import Synchronization
 
 extension PaymentsService {
     /// `POST /v1/payments` (terminal). Liveness, then 1:N identification (narrowed by the phone
@@ -47,9 +48,11 @@ extension PaymentsService {
                       liveness: LivenessSummary) async throws -> UseCaseResponse {
             let payment = DeclinedPayment(paymentID: paymentID, amount: amount, captureMethod: captureMethod, declineCode: code,
                                           merchantID: merchantID, deviceID: deviceID, reference: reference, auditDetail: detail)
-            return UseCaseResponse(try await ledger.recordDeclined(payment, attempts: attempts.stored(actor: deviceID, now: now), frame: frame) { payment in
+            let response = try await ledger.recordDeclined(payment, attempts: attempts.stored(actor: deviceID, now: now), frame: frame) { payment in
                 try .json(201, PaymentResponse(payment, customer: nil, liveness: liveness, match: nil))
-            })
+            }
+            if !response.replayed { observer.paymentDecided(PaymentStatus.declined.rawValue, code) }
+            return UseCaseResponse(response)
         }
 
         switch face {
@@ -88,21 +91,28 @@ extension PaymentsService {
                 paymentID: paymentID, amount: amount, captureMethod: captureMethod, customerID: customerID, merchantID: merchantID,
                 deviceID: deviceID, reference: reference, holdExpiresAt: holdExpiresAt, auditDetail: detail,
                 template: TemplateUse(customerID: customerID, modelID: modelID, captureID: captureID))
-            return UseCaseResponse(try await ledger.pay(payment, attempts: attempts.stored(actor: deviceID, now: now), frame: frame) { decision, customer in
+            // The decision the committed unit made (a unit may run again before it commits).
+            let decided = Mutex<(String, String?)?>(nil)
+            let response = try await ledger.pay(payment, attempts: attempts.stored(actor: deviceID, now: now), frame: frame) { decision, customer in
                 let summary = Self.summary(customer)
                 switch decision {
                 case .accepted(let step):
+                    decided.withLock { $0 = (step.payment.status.rawValue, nil) }
                     return try .json(201, PaymentResponse(step.payment, customer: summary, liveness: liveness, match: match))
                 case .declined(let payment) where payment.customerID == nil:
                     // The store found the matched template gone (erased on another node since this
                     // node's gallery heard): no customer, no match to report.
+                    decided.withLock { $0 = (payment.status.rawValue, payment.declineCode) }
                     return try .json(201, PaymentResponse(payment, customer: nil, liveness: liveness, match: nil))
                 case .declined(let payment):
+                    decided.withLock { $0 = (payment.status.rawValue, payment.declineCode) }
                     return try .json(201, PaymentResponse(payment, customer: summary, liveness: liveness, match: match))
                 case .rejected(let code):
                     throw Self.ledgerError(code)
                 }
-            })
+            }
+            if !response.replayed, let (status, code) = decided.withLock({ $0 }) { observer.paymentDecided(status, code) }
+            return UseCaseResponse(response)
         }
     }
 

@@ -170,6 +170,7 @@ public struct PaymentsService: Sendable {
             return .live(probe: capture.probe, profile: profile, captureID: capture.captureID)
         case .notLive(let failed):
             observer.livenessFailed(device.id)
+            observer.livenessChecksFailed(failed.map(\.rawValue))
             return .notLive(failedChecks: failed, attempts: recordFailedAttempt([(.liveness, device.id)]))
         }
     }
@@ -235,12 +236,21 @@ public struct PaymentsObserver: Sendable {
     public var lockoutEngaged: @Sendable (String) -> Void
     /// A lock or step-up engaged, by budget name (`liveness`, `device_match`, `hint_bucket`, `customer`).
     public var budgetLocked: @Sendable (String) -> Void
+    /// A capture that failed liveness, by the checks it failed (`LivenessCheck` raw values).
+    public var livenessChecksFailed: @Sendable ([String]) -> Void
+    /// A payment decided and committed (not a stored answer replayed): its status (`approved`,
+    /// `authorized`, `declined`) and, when declined, the code.
+    public var paymentDecided: @Sendable (_ status: String, _ declineCode: String?) -> Void
 
     public init(livenessFailed: @escaping @Sendable (String) -> Void = { _ in },
                 lockoutEngaged: @escaping @Sendable (String) -> Void = { _ in },
-                budgetLocked: @escaping @Sendable (String) -> Void = { _ in }) {
+                budgetLocked: @escaping @Sendable (String) -> Void = { _ in },
+                livenessChecksFailed: @escaping @Sendable ([String]) -> Void = { _ in },
+                paymentDecided: @escaping @Sendable (String, String?) -> Void = { _, _ in }) {
         self.livenessFailed = livenessFailed
         self.lockoutEngaged = lockoutEngaged
         self.budgetLocked = budgetLocked
+        self.livenessChecksFailed = livenessChecksFailed
+        self.paymentDecided = paymentDecided
     }
 }

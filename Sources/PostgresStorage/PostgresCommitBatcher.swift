@@ -45,6 +45,11 @@ final class PostgresCommitBatcher: Sendable {
     let queueDepthMax: Int
     private let state = Mutex(State())
     private let logger: Logger
+    /// Told the size of every committed batch.
+    let batchObserver = CommitBatchObserver()
+
+    /// Units waiting for a batch (not counting the one in flight).
+    var queuedCount: Int { state.withLock { $0.queue.count } }
 
     init(database: PostgresDatabase, batchSizeMax: Int, queueDepthMax: Int, logger: Logger = Logger(label: "facepay.postgres.batcher")) {
         precondition((1...Self.batchSizeLimit).contains(batchSizeMax) && queueDepthMax >= 1, "batch bounds out of range")
@@ -139,6 +144,7 @@ final class PostgresCommitBatcher: Sendable {
                 try await transaction.storeHead()
                 return outcomes
             }
+            batchObserver.committed(units: batch.count)
             var again: [Job] = []
             for outcome in outcomes {
                 switch outcome {

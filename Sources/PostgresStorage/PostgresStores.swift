@@ -29,6 +29,12 @@ public struct PostgresStores: Sendable {
         batcher = PostgresCommitBatcher(database: database, batchSizeMax: limits.postgresBatchMax, queueDepthMax: limits.commitQueueMax)
     }
 
+    /// Told the size of every batch this node committed (the server's metrics).
+    public var commitBatchObserver: CommitBatchObserver { batcher.batchObserver }
+
+    /// This node's ledger writes waiting for a batch.
+    public var commitQueueDepth: Int { batcher.queuedCount }
+
     /// Runs `work` as one unit of the next batch transaction of this node (it holds the audit chain
     /// head: `PostgresChainTransaction`) and returns once that transaction committed.
     func chainWrite<T: Sendable>(_ work: @escaping @Sendable (PostgresChainTransaction) async throws -> T) async throws -> T {

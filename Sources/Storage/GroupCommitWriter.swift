@@ -89,6 +89,9 @@ public final class GroupCommitWriter: Service, Sendable {
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
+    /// Told the size of every committed batch.
+    public let batchObserver = CommitBatchObserver()
+
     /// Submissions waiting for a batch (not counting one being committed).
     public var queuedCount: Int { state.withLock { $0.queuedCount } }
 
@@ -255,6 +258,7 @@ public final class GroupCommitWriter: Service, Sendable {
                 state.statistics.submissionsCommitted += batch.count
                 state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
             }
+            batchObserver.committed(units: batch.count)
             for answer in answers { answer() }
         } catch {
             logger.error("group commit failed", metadata: ["error": "\(error)", "submissions": "\(batch.count)"])
