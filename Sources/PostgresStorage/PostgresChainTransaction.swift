@@ -53,6 +53,25 @@ final class PostgresChainTransaction {
         try await append(actor: entry.actor, action: entry.action, subject: entry.subject, detail: entry.detail, now: now)
     }
 
+    /// Several events in order after the head, as rows for `PostgresRows.write`; `advance(to:)`
+    /// moves the head once the statement that inserts them ran.
+    func events(_ entries: [(entry: AuditEntry, now: Date)]) -> (rows: PostgresRows.RowSet, head: AuditHead) {
+        var next = head
+        var rows: [[Any?]] = []
+        for (entry, now) in entries {
+            let event = AuditChain.next(after: next, actor: entry.actor, action: entry.action, subject: entry.subject,
+                                        detail: entry.detail, now: now)
+            rows.append([event.seq, event.eventID, event.time, event.actor, event.action, event.subject, event.detail, event.prevHash, event.hash])
+            next = AuditHead(seq: event.seq, hash: event.hash)
+        }
+        return (PostgresRows.RowSet(table: "audit_events", columns: [
+            ("seq", "BIGINT"), ("event_id", "TEXT"), ("time", "TEXT"), ("actor", "TEXT"), ("action", "TEXT"), ("subject", "TEXT"),
+            ("detail", "TEXT"), ("prev_hash", "TEXT"), ("hash", "TEXT"),
+        ], rows: rows), next)
+    }
+
+    func advance(to newHead: AuditHead) { head = newHead }
+
     /// Back to where the head was before a unit that was rolled back to its savepoint.
     func rollBack(to mark: AuditHead) { head = mark }
 

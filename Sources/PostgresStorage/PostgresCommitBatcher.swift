@@ -2,6 +2,7 @@ import FacePayCore
 import Foundation
 import Logging
 import PostgresNIO
+import Stores
 import Synchronization
 
 /// Group commit on PostgreSQL: the chain writes a node submits while one batch is in flight are
@@ -33,6 +34,9 @@ final class PostgresCommitBatcher: Sendable {
         let execute: @Sendable (PostgresChainTransaction) async -> Result<@Sendable () -> Void, any Error>
         let fail: @Sendable (any Error) -> Void
         var attempts = 0
+        /// A payment the batch may run with the others in the set-oriented path, and how to
+        /// answer it from there; `execute` runs it alone.
+        var payment: (unit: PostgresPaymentBatch.Unit, answer: @Sendable (IdempotentResponse) -> Void)?
     }
 
     private struct State {
@@ -65,18 +69,34 @@ final class PostgresCommitBatcher: Sendable {
     /// may still commit (retry with the same Idempotency-Key to learn its outcome).
     func submit<T: Sendable>(_ work: @escaping @Sendable (PostgresChainTransaction) async throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let job = Job(
-                execute: { transaction in
-                    do {
-                        let value = try await work(transaction)
-                        return .success({ continuation.resume(returning: value) })
-                    } catch {
-                        return .failure(error)
-                    }
-                },
-                fail: { error in continuation.resume(throwing: error) })
+            let job = Self.job(work, continuation)
             if let refusal = enqueue([job], front: false) { continuation.resume(throwing: refusal) }
         }
+    }
+
+    /// A payment for the set-oriented path of its batch (`PostgresPaymentBatch`); `individually`
+    /// is the same payment as a unit of its own, run when the set path hands it back.
+    func submit(payment: PostgresPaymentBatch.Unit,
+                individually work: @escaping @Sendable (PostgresChainTransaction) async throws -> IdempotentResponse) async throws -> IdempotentResponse {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<IdempotentResponse, any Error>) in
+            var job = Self.job(work, continuation)
+            job.payment = (payment, { continuation.resume(returning: $0) })
+            if let refusal = enqueue([job], front: false) { continuation.resume(throwing: refusal) }
+        }
+    }
+
+    private static func job<T: Sendable>(_ work: @escaping @Sendable (PostgresChainTransaction) async throws -> T,
+                                         _ continuation: CheckedContinuation<T, any Error>) -> Job {
+        Job(
+            execute: { transaction in
+                do {
+                    let value = try await work(transaction)
+                    return .success({ continuation.resume(returning: value) })
+                } catch {
+                    return .failure(error)
+                }
+            },
+            fail: { error in continuation.resume(throwing: error) })
     }
 
     /// Queues `jobs` (at the front: units to run again go first) and starts the drain task if none
@@ -121,7 +141,33 @@ final class PostgresCommitBatcher: Sendable {
                 let transaction = try await PostgresChainTransaction.begin(on: connection)
                 var outcomes: [Outcome] = []
                 outcomes.reserveCapacity(batch.count)
-                for job in batch {
+                var alone = batch.filter { $0.payment == nil }
+                let paying = batch.filter { $0.payment != nil }
+                if !paying.isEmpty {
+                    // The payments together, in a few statements; if that fails, each alone.
+                    let mark = transaction.head
+                    try await PostgresRows.execute(connection, "SAVEPOINT payments")
+                    do {
+                        let results = try await PostgresPaymentBatch.run(paying.map { $0.payment!.unit }, transaction)
+                        for (job, result) in zip(paying, results) {
+                            switch result {
+                            case .answered(let response):
+                                let answer = job.payment!.answer
+                                outcomes.append(.answered({ answer(response) }))
+                            case .failed(let error):
+                                outcomes.append(.failed(job, error))
+                            case .alone:
+                                alone.append(job)
+                            }
+                        }
+                    } catch {
+                        try await PostgresRows.execute(connection, "ROLLBACK TO SAVEPOINT payments")
+                        transaction.rollBack(to: mark)
+                        logger.warning("set-oriented payments failed; running them one by one", metadata: ["error": "\(error)"])
+                        alone += paying
+                    }
+                }
+                for job in alone {
                     let mark = transaction.head
                     try await PostgresRows.execute(connection, "SAVEPOINT unit")
                     switch await job.execute(transaction) {

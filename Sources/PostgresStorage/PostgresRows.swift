@@ -214,18 +214,22 @@ enum PostgresRows {
             """)
     }
 
-    /// What the wallet has spent on the UTC day of `now` (the rule of `Payment.dailySpendMinor`;
-    /// the same query as SQLite's `LedgerRows.spentToday`).
-    static func spentToday(_ connection: PostgresConnection, accountID: String, now: Date) async throws -> Int64 {
+    /// What each wallet has spent on the UTC day of `now` (the rule of `Payment.dailySpendMinor`;
+    /// the same query as SQLite's `LedgerRows.spentToday`), in one statement; a wallet that spent
+    /// nothing is absent.
+    static func spentToday(_ connection: PostgresConnection, accountIDs: [String], now: Date) async throws -> [String: Int64] {
         let day = UTCDay.bounds(containing: now)
-        return try await first(connection, """
-            SELECT coalesce(sum(CASE p.status WHEN 'authorized' THEN p.amount_held
+        let rows = try await all(connection, """
+            SELECT t.debit_account_id AS account_id,
+                   coalesce(sum(CASE p.status WHEN 'authorized' THEN p.amount_held
                                               WHEN 'approved' THEN p.amount_captured
                                               WHEN 'captured' THEN p.amount_captured ELSE 0 END), 0)::BIGINT AS spent
             FROM transfers t JOIN payments p ON p.id = t.payment_id
-            WHERE t.debit_account_id = \(accountID) AND t.created_at >= \(Timestamp.text(day.start))
+            WHERE t.debit_account_id = ANY(\(accountIDs)) AND t.created_at >= \(Timestamp.text(day.start))
               AND t.created_at < \(Timestamp.text(day.end)) AND t.kind IN ('payment', 'hold')
-            """) { try $0["spent"].decode(Int64.self) } ?? 0
+            GROUP BY t.debit_account_id
+            """) { (try $0["account_id"].decode(String.self), try $0["spent"].decode(Int64.self)) }
+        return Dictionary(rows) { first, _ in first }
     }
 
     static func depositedMinor(_ connection: PostgresConnection, accountID: String, since: Date) async throws -> Int64 {
@@ -260,6 +264,48 @@ enum PostgresRows {
     }
 
     // MARK: Binds
+
+    // MARK: Many rows in one statement
+
+    /// Rows to write in one statement: each value a String, Int64, Int, Bool or nil, in the order
+    /// of `columns`. They travel as one JSON array parameter, unpacked by `jsonb_to_recordset`;
+    /// table and column names are the caller's constants, every value is the parameter's content.
+    struct RowSet {
+        let table: String
+        let columns: [(name: String, type: String)]
+        let rows: [[Any?]]
+        /// A column's value when it is not the plain one (e.g. `decode(r.response_body, 'base64')`).
+        var expressions: [String: String] = [:]
+
+        /// `INSERT INTO table … SELECT … FROM jsonb_to_recordset(placeholder)`.
+        func insertSQL(_ placeholder: String) -> String {
+            let names = columns.map(\.name).joined(separator: ", ")
+            let values = columns.map { expressions[$0.name] ?? "r.\($0.name)" }.joined(separator: ", ")
+            return "INSERT INTO \(table) (\(names)) SELECT \(values) FROM jsonb_to_recordset(\(placeholder)::jsonb) AS r(\(definitions))"
+        }
+
+        var definitions: String { columns.map { "\($0.name) \($0.type)" }.joined(separator: ", ") }
+
+        /// The JSON array of objects `jsonb_to_recordset` reads.
+        func json() throws -> String {
+            let objects = rows.map { row in Dictionary(uniqueKeysWithValues: zip(columns.map(\.name), row.map { $0 ?? NSNull() })) }
+            return String(decoding: try JSONSerialization.data(withJSONObject: objects), as: UTF8.self)
+        }
+    }
+
+    /// Runs `statements` (each given its row set's JSON as `$n`) as one statement: data-modifying
+    /// CTEs, each run once and to completion, their foreign keys checked at the statement's end.
+    static func write(_ statements: [(sql: (String) -> String, rows: RowSet)], _ connection: PostgresConnection) async throws {
+        let present = statements.filter { !$0.rows.rows.isEmpty }
+        guard !present.isEmpty else { return }
+        var bindings = PostgresBindings(capacity: present.count)
+        var parts: [String] = []
+        for (index, statement) in present.enumerated() {
+            bindings.append(try statement.rows.json())
+            parts.append("w\(index) AS (\(statement.sql("$\(index + 1)")))")
+        }
+        try await execute(connection, PostgresQuery(unsafeSQL: "WITH \(parts.joined(separator: ",\n")) SELECT 1", binds: bindings))
+    }
 
     static func binds(_ values: any PostgresDynamicTypeEncodable...) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: values.count)

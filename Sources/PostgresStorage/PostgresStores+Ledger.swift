@@ -33,24 +33,23 @@ extension PostgresStores: PaymentLedger {
         }
     }
 
+    /// A payment without failed attempts to record (the usual one) joins its batch's set-oriented
+    /// path (`PostgresPaymentBatch`: a few statements for the whole batch); `unit` below is what
+    /// it runs instead when it cannot (its merchant's first payment, a key seen twice in the
+    /// batch, or the set path failing), and what every other payment runs.
     public func pay(_ payment: MatchedPayment, attempts: FailedAttempts, frame: IdempotencyFrame,
                     respond: @escaping @Sendable (PaymentDecision, Customer) throws -> StoredResponse) async throws -> IdempotentResponse {
-        try await idempotently(frame) { transaction in
+        let unit: @Sendable (PostgresChainTransaction) async throws -> StoredResponse = { transaction in
             let connection = transaction.connection
             let now = Timestamp.truncated(frame.now)
             guard let customer = try await PostgresRows.customer(connection, id: payment.customerID) else {
-                throw FacePayError(.internalFailure, code: "gallery_out_of_sync", detail: "matched customer \(payment.customerID) has no row")
+                throw Self.galleryOutOfSync(payment)
             }
-            var request = PaymentRequest(
-                paymentID: payment.paymentID, amount: payment.amount, captureMethod: payment.captureMethod,
-                customerID: customer.id, walletAccountID: customer.accountID, merchantID: payment.merchantID,
-                deviceID: payment.deviceID, reference: payment.reference, holdExpiresAt: payment.holdExpiresAt)
-            if request.captureMethod == .manual {
-                request.holdExpiresAt = Timestamp.truncated(request.holdExpiresAt ?? now.addingTimeInterval(PaymentRules.holdDurationSecondsDefault))
-            }
+            let request = Self.paymentRequest(payment, customer: customer, now: now)
             let (wallet, existingMerchantAccount) = try await PostgresRows.lockPaymentAccounts(
                 connection, walletID: customer.accountID, merchantID: request.merchantID, currency: request.amount.currency)
-            let spentToday = wallet?.dailyLimitMinor == nil ? 0 : try await PostgresRows.spentToday(connection, accountID: customer.accountID, now: now)
+            let spentToday = wallet?.dailyLimitMinor == nil
+                ? 0 : try await PostgresRows.spentToday(connection, accountIDs: [customer.accountID], now: now)[customer.accountID] ?? 0
             // The gallery only proposed this customer: another node may have erased (or purged) the
             // template since this node's index was last told. The row is share-locked until the
             // commit: an erasure runs in a chain transaction, before this one or after it, so a face
@@ -71,13 +70,8 @@ extension PostgresStores: PaymentLedger {
                 merchantAccount = try await Self.createAccount(transaction, kind: .merchant, ownerID: request.merchantID,
                                                                currency: request.amount.currency, actor: Self.systemActor, now: now)
             }
-            let decision = templateLastUsed != nil
-                ? PaymentRules.pay(request, wallet: wallet, merchantAccount: merchantAccount, spentTodayMinor: spentToday,
-                                   transferID: transferID, now: now)
-                : .declined(Payment(id: payment.paymentID, status: .declined, captureMethod: payment.captureMethod,
-                                    amountMinor: payment.amount.amountMinor, currency: payment.amount.currency, declineCode: "no_match",
-                                    customerID: nil, accountID: nil, merchantID: payment.merchantID, merchantAccountID: nil,
-                                    deviceID: payment.deviceID, reference: payment.reference, createdAt: now))
+            let decision = Self.decide(payment, request, wallet: wallet, merchantAccount: merchantAccount, spentToday: spentToday,
+                                       templateFound: templateLastUsed != nil, transferID: transferID, now: now)
             // Whatever the ledger says, the capture was this customer's: erasing them forgets it.
             if templateLastUsed != nil, let captureID = payment.template.captureID {
                 try await PostgresReplayGuardStore.attribute(connection, captureID: captureID, customerID: customer.id)
@@ -100,6 +94,39 @@ extension PostgresStores: PaymentLedger {
             try await self.write(attempts, transaction, now: now)
             return try respond(decision, customer)
         }
+        guard attempts == .none else { return try await idempotently(frame, unit) }
+        return try await idempotently(frame, set: PostgresPaymentBatch.Unit(payment: payment, frame: frame, respond: respond), unit)
+    }
+
+    static func galleryOutOfSync(_ payment: MatchedPayment) -> FacePayError {
+        FacePayError(.internalFailure, code: "gallery_out_of_sync", detail: "matched customer \(payment.customerID) has no row")
+    }
+
+    /// The ledger's request for a matched payment of `customer` (a manual capture's hold expiry
+    /// settled to the stored precision): the same for one unit and for a batch.
+    static func paymentRequest(_ payment: MatchedPayment, customer: Customer, now: Date) -> PaymentRequest {
+        var request = PaymentRequest(
+            paymentID: payment.paymentID, amount: payment.amount, captureMethod: payment.captureMethod,
+            customerID: customer.id, walletAccountID: customer.accountID, merchantID: payment.merchantID,
+            deviceID: payment.deviceID, reference: payment.reference, holdExpiresAt: payment.holdExpiresAt)
+        if request.captureMethod == .manual {
+            request.holdExpiresAt = Timestamp.truncated(request.holdExpiresAt ?? now.addingTimeInterval(PaymentRules.holdDurationSecondsDefault))
+        }
+        return request
+    }
+
+    /// The decision, given what the unit's transaction read: the ledger's rules, or `no_match`
+    /// when the matched template is gone (no customer named).
+    static func decide(_ payment: MatchedPayment, _ request: PaymentRequest, wallet: Account?, merchantAccount: Account?, spentToday: Int64,
+                       templateFound: Bool, transferID: String, now: Date) -> PaymentDecision {
+        guard templateFound else {
+            return .declined(Payment(id: payment.paymentID, status: .declined, captureMethod: payment.captureMethod,
+                                     amountMinor: payment.amount.amountMinor, currency: payment.amount.currency, declineCode: "no_match",
+                                     customerID: nil, accountID: nil, merchantID: payment.merchantID, merchantAccountID: nil,
+                                     deviceID: payment.deviceID, reference: payment.reference, createdAt: now))
+        }
+        return PaymentRules.pay(request, wallet: wallet, merchantAccount: merchantAccount, spentTodayMinor: spentToday,
+                                transferID: transferID, now: now)
     }
 
     public func change(_ change: PaymentChange, paymentID: String, frame: IdempotencyFrame,

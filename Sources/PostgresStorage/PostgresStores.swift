@@ -45,21 +45,28 @@ public struct PostgresStores: Sendable {
         }
     }
 
-    /// Runs `work` as one unit under the frame's Idempotency-Key.
-    func idempotently(_ frame: IdempotencyFrame,
+    /// Runs `work` as one unit under the frame's Idempotency-Key; a payment given as `set` runs
+    /// in its batch's set-oriented path instead, and `work` only when that path hands it back.
+    func idempotently(_ frame: IdempotencyFrame, set: PostgresPaymentBatch.Unit? = nil,
                       _ work: @escaping @Sendable (PostgresChainTransaction) async throws -> StoredResponse) async throws -> IdempotentResponse {
         precondition(IdempotencyKey.isValid(frame.key, charactersMax: 255), "the use case validates the Idempotency-Key")
+        let unit: @Sendable (PostgresChainTransaction) async throws -> IdempotentResponse = { transaction in
+            let connection = transaction.connection
+            if let stored = try await Self.storedResponse(connection, frame.deviceID, frame.key, frame.fingerprint) { return stored }
+            let response = try await work(transaction)
+            try await PostgresRows.execute(connection, """
+                INSERT INTO idempotency_records (device_id, key, request_sha256, response_status, response_body, created_at)
+                VALUES (\(frame.deviceID), \(frame.key), \(frame.fingerprint.hex), \(Int32(response.status)), \(response.body.bytea),
+                        \(Timestamp.text(frame.now)))
+                """)
+            return IdempotentResponse(status: response.status, body: response.body, replayed: false)
+        }
         do {
-            return try await chainWrite { transaction in
-                let connection = transaction.connection
-                if let stored = try await Self.storedResponse(connection, frame.deviceID, frame.key, frame.fingerprint) { return stored }
-                let response = try await work(transaction)
-                try await PostgresRows.execute(connection, """
-                    INSERT INTO idempotency_records (device_id, key, request_sha256, response_status, response_body, created_at)
-                    VALUES (\(frame.deviceID), \(frame.key), \(frame.fingerprint.hex), \(Int32(response.status)), \(response.body.bytea),
-                            \(Timestamp.text(frame.now)))
-                    """)
-                return IdempotentResponse(status: response.status, body: response.body, replayed: false)
+            guard let set else { return try await chainWrite(unit) }
+            do {
+                return try await batcher.submit(payment: set, individually: unit)
+            } catch {
+                throw PostgresDatabase.surfaced(error)
             }
         } catch let error as PSQLError where PostgresDatabase.sqlState(error) == "23505"
             && error.serverInfo?[.constraintName] == "idempotency_records_pkey" {

@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import PostgresStorage
 import Stores
+import Synchronization
 
 /// `facepay bench ledger --database postgres://…`: the same measurement on PostgreSQL, through
 /// the store protocol a node uses — each payment is `PaymentLedger.pay` of a matched customer:
@@ -41,6 +42,9 @@ extension BenchLedgerCommand {
             }
             customers.append(customerID)
         }
+        // Batch sizes while the requesters run: the mode names the mean.
+        let batches = Mutex((batches: 0, units: 0))
+        stores.commitBatchObserver.set { units in batches.withLock { $0.batches += 1; $0.units += units } }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         let started = clock.now
@@ -73,7 +77,10 @@ extension BenchLedgerCommand {
         let elapsed = clock.now - started
         let report = try await stores.verifyIntegrity(newSinceLastRun: 10)
         guard report.ok else { throw FacePayError(.internalFailure, code: "bench_failed", detail: "the ledger does not verify after the bench: \(report.problems)") }
-        return summary(mode: "postgres-batch-\(batchMax)", requesters: requesters, latencies: latencies, elapsed: elapsed)
+        let (count, units) = batches.withLock { ($0.batches, $0.units) }
+        let mean = count == 0 ? 0 : Double(units) / Double(count)
+        return summary(mode: "postgres-batch-\(batchMax)-mean-\(String(format: "%.1f", mean))", requesters: requesters, latencies: latencies,
+                       elapsed: elapsed)
     }
 
     private static func frame(_ device: String, _ key: String) -> IdempotencyFrame {

@@ -111,9 +111,10 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         if json {
             print(report.json)
         } else {
-            print("mode    requesters  payments/s     p50 ms    p99 ms")
+            let width = max(8, (results.map(\.mode.count).max() ?? 0) + 1)
+            print("mode".padding(toLength: width, withPad: " ", startingAt: 0) + "requesters  payments/s     p50 ms    p99 ms")
             for result in results {
-                print(result.mode.padding(toLength: 8, withPad: " ", startingAt: 0)
+                print(result.mode.padding(toLength: width, withPad: " ", startingAt: 0)
                       + String(format: "%10d  %10.0f  %9.3f %9.3f", result.requesters, result.paymentsPerS, result.p50Ms, result.p99Ms))
             }
             print(String(format: "fsync p50 on this disk: %.3f ms (write 4 KiB + fsync, 200 samples)", fsyncP50Ms))

@@ -1,0 +1,250 @@
+import FacePayCore
+import Foundation
+import Ledger
+import PostgresNIO
+import Stores
+
+/// The payments of one batch run together: about ten statements for the whole batch instead of
+/// about twelve per payment (SCALING.md, "set-oriented batches"). Every batch is one sequence on
+/// the chain head, so statements per batch — not per payment — are what its rate is made of.
+///
+/// Inside the batch's chain transaction, under a savepoint of its own:
+/// 1. the stored answers of every Idempotency-Key (a stored one is answered, a key seen twice in
+///    the batch goes alone);
+/// 2. every customer; every matched template share-locked (as one unit does: an erasure commits
+///    before or after, never in between); every wallet and merchant account `FOR UPDATE` in id
+///    order; the day's spend of the wallets with a daily limit;
+/// 3. in arrival order, in memory: the decision of the same rules (`decide`), then `respond`; a
+///    unit whose `respond` throws fails alone and changes nothing the next units see (its effect
+///    is applied to the batch's accounts only after it answered);
+/// 4. one statement for the transfers, the accounts' counters, the payments, the events and the
+///    idempotency records (a data-modifying CTE each), then the captures' attribution.
+///
+/// A payment to a merchant with no account yet goes alone (its account is opened by the unit
+/// path, with its own event). If any statement fails, the batch rolls back to the savepoint and
+/// every payment runs alone, so the set path never decides anything the unit path would not.
+enum PostgresPaymentBatch {
+    /// A payment as a value, for the set path.
+    struct Unit: Sendable {
+        let payment: MatchedPayment
+        let frame: IdempotencyFrame
+        let respond: @Sendable (PaymentDecision, Customer) throws -> StoredResponse
+    }
+
+    enum Result {
+        case answered(IdempotentResponse)
+        case failed(any Error)
+        /// Run it as a unit of its own, after the set.
+        case alone
+    }
+
+    static func run(_ units: [Unit], _ transaction: PostgresChainTransaction) async throws -> [Result] {
+        let connection = transaction.connection
+        var results = [Result?](repeating: nil, count: units.count)
+
+        // 1. Keys.
+        let stored = try await storedResponses(connection, units.map(\.frame))
+        var keys: Set<String> = []
+        var live: [Int] = []
+        for (index, unit) in units.enumerated() {
+            let key = Self.key(unit.frame)
+            if let record = stored[key] {
+                results[index] = record.fingerprint == unit.frame.fingerprint.hex
+                    ? .answered(IdempotentResponse(status: record.status, body: record.body, replayed: true))
+                    : .failed(FacePayError(.conflict, code: "idempotency_conflict",
+                                           detail: "Idempotency-Key '\(unit.frame.key)' was already used with a different request"))
+            } else if !keys.insert(key).inserted {
+                results[index] = .alone
+            } else {
+                live.append(index)
+            }
+        }
+
+        // 2. What the decisions read, locked as one unit would lock it.
+        let customers = try await customers(connection, ids: live.map { units[$0].payment.customerID })
+        let templates = try await templatesShared(connection, live.compactMap { index -> (String, String)? in
+            customers[units[index].payment.customerID].map { ($0.id, units[index].payment.template.modelID) }
+        })
+        var accounts = try await lockAccounts(connection, walletIDs: customers.values.map(\.accountID),
+                                              merchants: live.map { (units[$0].payment.merchantID, units[$0].payment.amount.currency.code) })
+        let merchantAccountIDs = Dictionary(accounts.values.filter { $0.kind == .merchant }.map { ("\($0.ownerID)|\($0.currency.code)", $0.id) }) { a, _ in a }
+        var spent: [String: Int64] = [:]
+        let limited = Set(accounts.values.filter { $0.kind == .customerWallet && $0.dailyLimitMinor != nil }.map(\.id))
+        for day in Set(live.map { UTCDay.bounds(containing: units[$0].frame.now).start }) where !limited.isEmpty {
+            for (id, minor) in try await PostgresRows.spentToday(connection, accountIDs: limited.sorted(), now: day) {
+                spent["\(day.timeIntervalSince1970)|\(id)"] = minor
+            }
+        }
+
+        // 3. The decisions, in arrival order.
+        var transfers: [Transfer] = []
+        var payments: [Payment] = []
+        var touchedAccounts: Set<String> = []
+        var events: [(entry: AuditEntry, now: Date)] = []
+        var records: [(frame: IdempotencyFrame, response: StoredResponse)] = []
+        var attributions: [(captureID: Int64, customerID: String)] = []
+        var stale: [(customerID: String, model: String, now: Date)] = []
+        for index in live {
+            let unit = units[index]
+            let payment = unit.payment
+            let now = Timestamp.truncated(unit.frame.now)
+            guard let customer = customers[payment.customerID] else {
+                results[index] = .failed(PostgresStores.galleryOutOfSync(payment))
+                continue
+            }
+            guard let merchantAccountID = merchantAccountIDs["\(payment.merchantID)|\(payment.amount.currency.code)"] else {
+                results[index] = .alone
+                continue
+            }
+            let request = PostgresStores.paymentRequest(payment, customer: customer, now: now)
+            let wallet = accounts[customer.accountID]
+            let spentKey = "\(UTCDay.bounds(containing: now).start.timeIntervalSince1970)|\(customer.accountID)"
+            let lastUsed = templates["\(customer.id)|\(payment.template.modelID)"]
+            let decision = PostgresStores.decide(payment, request, wallet: wallet, merchantAccount: accounts[merchantAccountID],
+                                                 spentToday: wallet?.dailyLimitMinor == nil ? 0 : spent[spentKey] ?? 0,
+                                                 templateFound: lastUsed != nil, transferID: LedgerIdentifier.make(.transfer, now: now), now: now)
+            let response: StoredResponse
+            do {
+                response = try unit.respond(decision, customer)
+            } catch {
+                results[index] = .failed(error)
+                continue
+            }
+            // Answered: its effect is now the batch's.
+            if lastUsed != nil, let captureID = payment.template.captureID { attributions.append((captureID, customer.id)) }
+            switch decision {
+            case .accepted(let step):
+                transfers.append(step.effect.transfer)
+                for account in [step.effect.debitAccount, step.effect.creditAccount] {
+                    accounts[account.id] = account
+                    touchedAccounts.insert(account.id)
+                }
+                payments.append(step.payment)
+                spent[spentKey, default: 0] += step.payment.dailySpendMinor
+                if let lastUsed, TemplateUse.isStale(lastUsed, now: now) { stale.append((customer.id, payment.template.modelID, now)) }
+            case .declined(let declined):
+                payments.append(declined)
+            case .rejected:
+                break
+            }
+            if let event = LedgerEvents.paymentDecided(decision, request, extra: payment.auditDetail) { events.append((event, now)) }
+            records.append((unit.frame, response))
+            results[index] = .answered(IdempotentResponse(status: response.status, body: response.body, replayed: false))
+        }
+
+        // 4. The writes: one statement (a CTE per table), then the rare ones.
+        let (eventRows, head) = transaction.events(events)
+        let counters = PostgresRows.RowSet(table: "accounts", columns: counterColumns, rows: touchedAccounts.sorted().compactMap { accounts[$0] }.map {
+            [$0.id, $0.debitsPending, $0.debitsPosted, $0.creditsPending, $0.creditsPosted]
+        })
+        let inserts = [transferRows(transfers), paymentRows(payments), eventRows, recordRows(records)]
+        try await PostgresRows.write([({ placeholder in """
+            UPDATE accounts SET debits_pending = v.debits_pending, debits_posted = v.debits_posted,
+                credits_pending = v.credits_pending, credits_posted = v.credits_posted
+            FROM jsonb_to_recordset(\(placeholder)::jsonb) AS v(\(counters.definitions)) WHERE accounts.id = v.id
+            """ }, counters)] + inserts.map { ($0.insertSQL, $0) }, connection)
+        transaction.advance(to: head)
+        try await attribute(attributions, connection)
+        for use in stale { try await PostgresStores.touchTemplate(connection, customerID: use.customerID, model: use.model, now: use.now) }
+        return results.map { $0 ?? .alone }
+    }
+
+    static func key(_ frame: IdempotencyFrame) -> String { frame.deviceID + "\u{0}" + frame.key }
+
+    // MARK: Reads
+
+    static func storedResponses(_ connection: PostgresConnection, _ frames: [IdempotencyFrame])
+        async throws -> [String: (fingerprint: String, status: Int, body: Data)] {
+        let rows = try await PostgresRows.all(connection, """
+            SELECT device_id, key, request_sha256, response_status, response_body FROM idempotency_records
+            WHERE (device_id, key) IN (SELECT * FROM unnest(\(frames.map(\.deviceID))::TEXT[], \(frames.map(\.key))::TEXT[]))
+            """) { row in
+            (try row["device_id"].decode(String.self) + "\u{0}" + row["key"].decode(String.self),
+             (try row["request_sha256"].decode(String.self), Int(try row["response_status"].decode(Int32.self)),
+              Data(try row["response_body"].decode(ByteBuffer.self).readableBytesView)))
+        }
+        return Dictionary(rows) { first, _ in first }
+    }
+
+    static func customers(_ connection: PostgresConnection, ids: [String]) async throws -> [String: Customer] {
+        let rows = try await PostgresRows.all(connection, PostgresQuery(
+            unsafeSQL: "SELECT \(PostgresRows.customerColumns) FROM customers WHERE id = ANY($1)", binds: PostgresRows.binds(Array(Set(ids)))),
+            PostgresRows.customer)
+        return Dictionary(rows.map { ($0.id, $0) }) { first, _ in first }
+    }
+
+    /// The matched templates' last use, share-locked (absent: erased or purged).
+    static func templatesShared(_ connection: PostgresConnection, _ pairs: [(customerID: String, model: String)]) async throws -> [String: String] {
+        let rows = try await PostgresRows.all(connection, """
+            SELECT customer_id, model, last_used_at FROM face_templates
+            WHERE (customer_id, model) IN (SELECT * FROM unnest(\(pairs.map(\.customerID))::TEXT[], \(pairs.map(\.model))::TEXT[]))
+            ORDER BY customer_id, model FOR SHARE
+            """) { row in
+            (try row["customer_id"].decode(String.self) + "|" + row["model"].decode(String.self), try row["last_used_at"].decode(String.self))
+        }
+        return Dictionary(rows) { first, _ in first }
+    }
+
+    /// The wallets and the merchants' accounts of the currencies, locked in id order.
+    static func lockAccounts(_ connection: PostgresConnection, walletIDs: [String], merchants: [(ownerID: String, currency: String)])
+        async throws -> [String: Account] {
+        let rows = try await PostgresRows.all(connection, PostgresQuery(unsafeSQL: """
+            SELECT \(PostgresRows.accountColumns) FROM accounts
+            WHERE id = ANY($1) OR (kind = 'merchant' AND (owner_id, currency) IN (SELECT * FROM unnest($2::TEXT[], $3::TEXT[])))
+            ORDER BY id FOR UPDATE
+            """, binds: PostgresRows.binds(Array(Set(walletIDs)), merchants.map(\.ownerID), merchants.map(\.currency))), PostgresRows.account)
+        return Dictionary(rows.map { ($0.id, $0) }) { first, _ in first }
+    }
+
+    // MARK: Writes
+
+    static let counterColumns: [(name: String, type: String)] = [
+        ("id", "TEXT"), ("debits_pending", "BIGINT"), ("debits_posted", "BIGINT"), ("credits_pending", "BIGINT"), ("credits_posted", "BIGINT"),
+    ]
+
+    static func transferRows(_ transfers: [Transfer]) -> PostgresRows.RowSet {
+        PostgresRows.RowSet(table: "transfers", columns: [
+            ("id", "TEXT"), ("kind", "TEXT"), ("debit_account_id", "TEXT"), ("credit_account_id", "TEXT"), ("amount", "BIGINT"),
+            ("currency", "TEXT"), ("pending_id", "TEXT"), ("expires_at", "TEXT"), ("created_at", "TEXT"), ("payment_id", "TEXT"),
+            ("device_id", "TEXT"), ("merchant_id", "TEXT"),
+        ], rows: transfers.map { transfer -> [Any?] in
+            [transfer.id, transfer.kind.rawValue, transfer.debitAccountID, transfer.creditAccountID, transfer.amountMinor,
+             transfer.currency.code, transfer.pendingID, transfer.expiresAt.map(Timestamp.text), Timestamp.text(transfer.createdAt),
+             transfer.paymentID, transfer.deviceID, transfer.merchantID]
+        })
+    }
+
+    static func paymentRows(_ payments: [Payment]) -> PostgresRows.RowSet {
+        PostgresRows.RowSet(table: "payments", columns: [
+            ("id", "TEXT"), ("status", "TEXT"), ("decline_code", "TEXT"), ("capture_method", "TEXT"), ("amount", "BIGINT"),
+            ("currency", "TEXT"), ("amount_held", "BIGINT"), ("amount_captured", "BIGINT"), ("amount_refunded", "BIGINT"),
+            ("customer_id", "TEXT"), ("account_id", "TEXT"), ("merchant_id", "TEXT"), ("merchant_account_id", "TEXT"),
+            ("device_id", "TEXT"), ("reference", "TEXT"), ("hold_transfer_id", "TEXT"), ("expires_at", "TEXT"), ("created_at", "TEXT"),
+            ("updated_at", "TEXT"),
+        ], rows: payments.map { payment -> [Any?] in
+            [payment.id, payment.status.rawValue, payment.declineCode, payment.captureMethod.rawValue, payment.amountMinor,
+             payment.currency.code, payment.heldMinor, payment.capturedMinor, payment.refundedMinor, payment.customerID,
+             payment.accountID, payment.merchantID, payment.merchantAccountID, payment.deviceID, payment.reference,
+             payment.holdTransferID, payment.expiresAt.map(Timestamp.text), Timestamp.text(payment.createdAt), Timestamp.text(payment.updatedAt)]
+        })
+    }
+
+    static func recordRows(_ records: [(frame: IdempotencyFrame, response: StoredResponse)]) -> PostgresRows.RowSet {
+        PostgresRows.RowSet(table: "idempotency_records", columns: [
+            ("device_id", "TEXT"), ("key", "TEXT"), ("request_sha256", "TEXT"), ("response_status", "INTEGER"), ("response_body", "TEXT"),
+            ("created_at", "TEXT"),
+        ], rows: records.map { record -> [Any?] in
+            [record.frame.deviceID, record.frame.key, record.frame.fingerprint.hex, record.response.status,
+             record.response.body.base64EncodedString(), Timestamp.text(record.frame.now)]
+        }, expressions: ["response_body": "decode(r.response_body, 'base64')"])
+    }
+
+    static func attribute(_ captures: [(captureID: Int64, customerID: String)], _ connection: PostgresConnection) async throws {
+        guard !captures.isEmpty else { return }
+        try await PostgresRows.execute(connection, """
+            UPDATE replay_sightings SET customer_id = v.customer_id
+            FROM unnest(\(captures.map(\.captureID))::BIGINT[], \(captures.map(\.customerID))::TEXT[]) AS v(capture_id, customer_id)
+            WHERE replay_sightings.capture_id = v.capture_id
+            """)
+    }
+}
