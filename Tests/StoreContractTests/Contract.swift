@@ -66,6 +66,14 @@ enum Contract {
         return (String(fields[0]), String(fields[1]), response)
     }
 
+    /// The merchant's first payment, by another customer: it opens the merchant's account, so the
+    /// payments after it can run together (a batching store runs a merchant's first payment alone).
+    static func openMerchantAccount(_ stores: BackendStores) async throws {
+        let (customerID, _, _) = try await enrol(stores, depositMinor: 100, frame: frame(device: kiosk, key: "opener"))
+        let opened = try await pay(stores, customerID: customerID, amountMinor: 10, key: "opener-pays")
+        precondition(opened.status == "approved")
+    }
+
     /// A change to a payment, reporting what `respond` saw (the step, or the refusal's code).
     static func change(_ stores: BackendStores, _ change: PaymentChange, _ paymentID: String, key: String)
         async throws -> (step: PaymentStep?, code: LedgerResultCode?, customer: Customer?) {

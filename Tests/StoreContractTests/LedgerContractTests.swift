@@ -55,6 +55,7 @@ struct LedgerContractTests {
     @Test("40 concurrent payments against a wallet that affords 7: exactly 7 approved, balance 0", arguments: StoreBackend.allCases)
     func concurrentPaymentsNeverOverdraw(_ backend: StoreBackend) async throws {
         try await backend.with { (stores: BackendStores) async throws in
+            try await Contract.openMerchantAccount(stores)
             let (customerID, accountID, _) = try await Contract.enrol(stores, depositMinor: 70, frame: Contract.frame(device: kiosk, key: "e"))
             let statuses = try await withThrowingTaskGroup(of: String.self) { group in
                 for index in 0..<40 {
@@ -68,7 +69,7 @@ struct LedgerContractTests {
             #expect(statuses.filter { $0 == "approved" }.count == 7)
             #expect(statuses.filter { $0 == "declined:insufficient_funds" }.count == 33)
             #expect(try await stores.audit.account(id: accountID)?.availableMinor == 0)
-            #expect(try await Contract.events(stores, "payment.approved").count == 7)
+            #expect(try await Contract.events(stores, "payment.approved").count == 7 + 1)
             #expect(try await Contract.events(stores, "payment.declined").count == 33)
             #expect(try await stores.audit.verifyIntegrity(newSinceLastRun: 10).ok)
         }
@@ -77,6 +78,7 @@ struct LedgerContractTests {
     @Test("units that fail among concurrent ones are undone alone; the others commit", arguments: StoreBackend.allCases)
     func failingUnitsAmongConcurrentOnes(_ backend: StoreBackend) async throws {
         try await backend.with { (stores: BackendStores) async throws in
+            try await Contract.openMerchantAccount(stores)
             let (customerID, accountID, _) = try await Contract.enrol(stores, depositMinor: 1_000, frame: Contract.frame(device: kiosk, key: "e"))
             // Interleaved, so that a batching store puts failing and succeeding units in one batch.
             let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
@@ -91,7 +93,7 @@ struct LedgerContractTests {
             }
             #expect(outcomes.filter { $0.value }.map(\.key).sorted() == (0..<48).filter { $0 % 3 != 0 })
             #expect(try await stores.audit.account(id: accountID)?.availableMinor == 1_000 - 32 * 10)
-            #expect(try await Contract.events(stores, "payment.approved").count == 32)
+            #expect(try await Contract.events(stores, "payment.approved").count == 32 + 1)
             for index in stride(from: 0, to: 48, by: 3) {
                 let fingerprint = Contract.frame(device: terminal, key: "mixed-\(index)").fingerprint
                 #expect(try await stores.idempotency.storedResponse(deviceID: terminal, key: "mixed-\(index)", fingerprint: fingerprint) == nil)
@@ -103,6 +105,7 @@ struct LedgerContractTests {
     @Test("the same key sent twice at once makes one payment, and both get its answer", arguments: StoreBackend.allCases)
     func duplicateKeyRaceMakesOnePayment(_ backend: StoreBackend) async throws {
         try await backend.with { (stores: BackendStores) async throws in
+            try await Contract.openMerchantAccount(stores)
             let (customerID, accountID, _) = try await Contract.enrol(stores, depositMinor: 1_000, frame: Contract.frame(device: kiosk, key: "e"))
             let paymentID = LedgerIdentifier.make(.payment)
             let answers = try await withThrowingTaskGroup(of: IdempotentResponse.self) { group in
