@@ -80,7 +80,8 @@ public struct FacePayServer: Sendable {
         // The follower starts with the server's services, after `payments` exists.
         let payments = LateBound<PaymentsService>()
         let follower = PostgresGalleryFollower(stores: postgres, models: galleries.modelIDs, cursor: galleryCursor,
-                                               failureCursor: attemptFailures.cursor, logger: logger) { update in
+                                               failureCursor: attemptFailures.cursor, undecryptable: galleries.undecryptableTemplates,
+                                               logger: logger) { update in
             switch update {
             case .add(let model, let template): galleries.add(template, model: model)
             case .remove(let customerID, let forgottenCaptures):

@@ -117,7 +117,9 @@ final class PostgresCommitBatcher: Sendable {
     private func drain() async {
         while true {
             let batch = state.withLock { state -> [Job] in
-                let batch = Array(state.queue.prefix(batchSizeMax))
+                // One savepoint level is the payments' set (PostgresPaymentBatch): the units'
+                // savepoints and it stay within PostgreSQL's cache of 64 subtransactions.
+                let batch = Array(state.queue.prefix(min(batchSizeMax, Self.batchSizeLimit - 1)))
                 state.queue.removeFirst(batch.count)
                 if batch.isEmpty { state.draining = false }
                 return batch

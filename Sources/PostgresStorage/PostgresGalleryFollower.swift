@@ -39,14 +39,22 @@ public final class PostgresGalleryFollower: Service, Sendable {
     static let channel = "facepay_gallery"
     static let batchMax = 500
 
-    public init(stores: PostgresStores, models: [String], cursor: Int64, failureCursor: Int64, pollInterval: Duration = .seconds(2),
-                logger: Logger = Logger(label: "facepay.gallery-follower"), apply: @escaping @Sendable (GalleryUpdate) -> Void) {
+    /// `undecryptable`: the templates the start-up load skipped; those under a key the key file
+    /// lacks wait for it here like the ones followed later.
+    public init(stores: PostgresStores, models: [String], cursor: Int64, failureCursor: Int64, undecryptable: [UndecryptableTemplate] = [],
+                pollInterval: Duration = .seconds(2), logger: Logger = Logger(label: "facepay.gallery-follower"),
+                apply: @escaping @Sendable (GalleryUpdate) -> Void) {
         self.stores = stores
         self.models = models
         self.pollInterval = pollInterval
         self.apply = apply
         self.logger = logger
         state = Mutex((cursor, failureCursor, ContinuousClock.now, false))
+        awaitingKey.withLock { waiting in
+            for skipped in undecryptable where skipped.reason == "template_key_missing" {
+                waiting[TemplateRowKey(customerID: skipped.customerID, model: skipped.model)] = skipped.keyID
+            }
+        }
     }
 
     /// The last change applied.

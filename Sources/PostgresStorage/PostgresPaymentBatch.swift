@@ -22,7 +22,9 @@ import Stores
 ///
 /// A payment to a merchant with no account yet goes alone (its account is opened by the unit
 /// path, with its own event). If any statement fails, the batch rolls back to the savepoint and
-/// every payment runs alone, so the set path never decides anything the unit path would not.
+/// every payment runs alone. The set runs before the batch's other units (a deposit, an erasure
+/// that arrived in the same batch): they all arrived together and none is answered yet, so this
+/// is one of the orders a single writer could have taken; within the set, arrival order holds.
 enum PostgresPaymentBatch {
     /// A payment as a value, for the set path.
     struct Unit: Sendable {
@@ -70,7 +72,9 @@ enum PostgresPaymentBatch {
         let merchantAccountIDs = Dictionary(accounts.values.filter { $0.kind == .merchant }.map { ("\($0.ownerID)|\($0.currency.code)", $0.id) }) { a, _ in a }
         var spent: [String: Int64] = [:]
         let limited = Set(accounts.values.filter { $0.kind == .customerWallet && $0.dailyLimitMinor != nil }.map(\.id))
-        for day in Set(live.map { UTCDay.bounds(containing: units[$0].frame.now).start }) where !limited.isEmpty {
+        // The days of the truncated times the decisions use (a time in a day's last microsecond
+        // truncates into the next day).
+        for day in Set(live.map { UTCDay.bounds(containing: Timestamp.truncated(units[$0].frame.now)).start }) where !limited.isEmpty {
             for (id, minor) in try await PostgresRows.spentToday(connection, accountIDs: limited.sorted(), now: day) {
                 spent["\(day.timeIntervalSince1970)|\(id)"] = minor
             }

@@ -81,7 +81,8 @@ extension PostgresStores: CustomerStore {
             UPDATE customers SET biometrics_erased_at = coalesce(biometrics_erased_at, \(erasedAt.rfc3339)) WHERE id = \(customerID)
             """)
         try await transaction.append(event(removed), now: now)
-        try await recordGalleryChange(connection, .erased, customerID: customerID, model: nil, now: now, forgottenCaptures: forgotten)
+        // The change carries the erasure's time: followers journal it (a re-applied erasure keeps its first time).
+        try await recordGalleryChange(connection, .erased, customerID: customerID, model: nil, now: erasedAt, forgottenCaptures: forgotten)
         return (removed, forgotten)
     }
 

@@ -46,6 +46,8 @@ extension PostgresStores {
     }
 
     private func verifyIntegrity(full: Bool, problemsMax: Int) async throws -> IntegrityReport {
+        // A problem must be listed to make the run fail (and keep the state where it was).
+        precondition(problemsMax > 0, "at least one problem is listed")
         let (report, from, reached, accounts) = try await database.transaction { connection in
             try await PostgresRows.execute(connection, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             var problems: [IntegrityProblem] = []

@@ -75,6 +75,28 @@ struct LedgerContractTests {
         }
     }
 
+    @Test("a wallet's daily limit holds across concurrent payments: the day's spend counts every payment before it", arguments: StoreBackend.allCases)
+    func dailyLimitUnderConcurrency(_ backend: StoreBackend) async throws {
+        try await backend.with { (stores: BackendStores) async throws in
+            try await Contract.openMerchantAccount(stores)
+            let (customerID, accountID, _) = try await Contract.enrol(stores, depositMinor: 1_000, frame: Contract.frame(device: kiosk, key: "e"))
+            // The operator's setting (no API sets it): at most 25 a day.
+            try await stores.tamper("UPDATE accounts SET daily_limit = 25 WHERE id = '\(accountID)'")
+            _ = try await Contract.pay(stores, customerID: customerID, amountMinor: 5, key: "first")
+            let statuses = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<12 {
+                    group.addTask { try await Contract.pay(stores, customerID: customerID, amountMinor: 10, key: "limited-\(index)").status }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            // 5 spent, then two of 10 fit under 25; the other ten are declined.
+            #expect(statuses.filter { $0 == "approved" }.count == 2, "\(statuses)")
+            #expect(statuses.filter { $0.hasPrefix("declined:") }.count == 10, "\(statuses)")
+            #expect(try await stores.audit.account(id: accountID)?.availableMinor == 1_000 - 25)
+            #expect(try await stores.audit.verifyIntegrity(newSinceLastRun: 10).ok)
+        }
+    }
+
     @Test("units that fail among concurrent ones are undone alone; the others commit", arguments: StoreBackend.allCases)
     func failingUnitsAmongConcurrentOnes(_ backend: StoreBackend) async throws {
         try await backend.with { (stores: BackendStores) async throws in

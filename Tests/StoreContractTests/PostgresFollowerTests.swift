@@ -99,4 +99,33 @@ struct PostgresFollowerTests {
             #expect(added == [enrolment.customerID])
         }
     }
+    @Test("a template the start-up load could not open for want of its key joins the gallery once the key file gains it")
+    func startupTemplateAwaitsItsKey() async throws {
+        try await withNodes { a, b, keyFile, _ in
+            let oldText = try String(contentsOfFile: keyFile, encoding: .utf8)
+            let newLine = TemplateKeyRing.newKeyLine(now: Date())
+            let rotated = try TemplateKeyRing.parse(oldText + newLine + "\n", source: "rotated")
+            let aRotated = PostgresStores(database: a.database, keyRing: TemplateKeyRingSource(fixed: rotated), nodeID: "node-a2")
+            let enrolment = Contract.newEnrolment(customerID: LedgerIdentifier.make(.customer), depositMinor: 0)
+            _ = try await aRotated.enrol(enrolment, frame: Contract.frame(device: kiosk, key: "enrol")) { account, _ in
+                StoredResponse(status: 201, body: Data(account.id.utf8))
+            }
+            // B starts: its snapshot cannot open the template.
+            let snapshot = try await b.templateSnapshot(models: [Contract.model])
+            let skipped = snapshot.loads[Contract.model]?.undecryptable ?? []
+            #expect(skipped.map(\.reason) == ["template_key_missing"])
+            let updates = Updates()
+            let follower = PostgresGalleryFollower(stores: b, models: [Contract.model], cursor: snapshot.changeCursor, failureCursor: 0,
+                                                   undecryptable: skipped) { updates.add($0) }
+            try await follower.catchUp()
+            #expect(updates.all.isEmpty)
+            try SecretFile.write(Data((oldText + newLine + "\n").utf8), to: keyFile, existing: .replace)
+            try await follower.catchUp()
+            let added = updates.all.compactMap { update -> String? in
+                if case .add(_, let template) = update { return template.customerID }
+                return nil
+            }
+            #expect(added == [enrolment.customerID])
+        }
+    }
 }
