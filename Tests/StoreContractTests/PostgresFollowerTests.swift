@@ -40,6 +40,27 @@ struct PostgresFollowerTests {
         var all: [GalleryUpdate] { list.withLock { $0 } }
     }
 
+    /// A's enrolment under a new key (the rotation reached A first); returns it and the key file's
+    /// text once it holds the new key too.
+    func enrolUnderNewKey(_ a: PostgresStores, keyFile: String) async throws -> (enrolment: NewEnrolment, rotatedFile: String) {
+        let rotatedFile = try String(contentsOfFile: keyFile, encoding: .utf8) + TemplateKeyRing.newKeyLine(now: Date()) + "\n"
+        let aRotated = PostgresStores(database: a.database, keyRing: TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(rotatedFile, source: "rotated")),
+                                      nodeID: "node-a2")
+        let enrolment = Contract.newEnrolment(customerID: LedgerIdentifier.make(.customer), depositMinor: 0)
+        _ = try await aRotated.enrol(enrolment, frame: Contract.frame(device: kiosk, key: "enrol")) { account, _ in
+            StoredResponse(status: 201, body: Data(account.id.utf8))
+        }
+        return (enrolment, rotatedFile)
+    }
+
+    /// The customers a follower added to the gallery.
+    static func added(_ updates: Updates) -> [String] {
+        updates.all.compactMap { update -> String? in
+            if case .add(_, let template) = update { return template.customerID }
+            return nil
+        }
+    }
+
     /// B's follower from the start of the log, recording what it hands the node.
     func follower(_ b: PostgresStores, _ updates: Updates) -> PostgresGalleryFollower {
         PostgresGalleryFollower(stores: b, models: [Contract.model], cursor: 0, failureCursor: 0) { updates.add($0) }
@@ -76,40 +97,22 @@ struct PostgresFollowerTests {
     @Test("a template A sealed under a key B's file lacks waits on B, and joins B's gallery once its file gains the key")
     func templateAwaitsItsKey() async throws {
         try await withNodes { a, b, keyFile, _ in
-            let oldText = try String(contentsOfFile: keyFile, encoding: .utf8)
-            let newLine = TemplateKeyRing.newKeyLine(now: Date())
-            let rotated = try TemplateKeyRing.parse(oldText + newLine + "\n", source: "rotated")
             // A has the rotated ring first (the rollout reached it before B).
-            let aRotated = PostgresStores(database: a.database, keyRing: TemplateKeyRingSource(fixed: rotated), nodeID: "node-a2")
-            let enrolment = Contract.newEnrolment(customerID: LedgerIdentifier.make(.customer), depositMinor: 0)
-            _ = try await aRotated.enrol(enrolment, frame: Contract.frame(device: kiosk, key: "enrol")) { account, _ in
-                StoredResponse(status: 201, body: Data(account.id.utf8))
-            }
+            let (enrolment, rotatedFile) = try await enrolUnderNewKey(a, keyFile: keyFile)
             let updates = Updates()
             let follower = follower(b, updates)
             try await follower.catchUp()
             #expect(updates.all.isEmpty)
 
-            try SecretFile.write(Data((oldText + newLine + "\n").utf8), to: keyFile, existing: .replace)
+            try SecretFile.write(Data(rotatedFile.utf8), to: keyFile, existing: .replace)
             try await follower.catchUp()
-            let added = updates.all.compactMap { update -> String? in
-                if case .add(_, let template) = update { return template.customerID }
-                return nil
-            }
-            #expect(added == [enrolment.customerID])
+            #expect(Self.added(updates) == [enrolment.customerID])
         }
     }
     @Test("a template the start-up load could not open for want of its key joins the gallery once the key file gains it")
     func startupTemplateAwaitsItsKey() async throws {
         try await withNodes { a, b, keyFile, _ in
-            let oldText = try String(contentsOfFile: keyFile, encoding: .utf8)
-            let newLine = TemplateKeyRing.newKeyLine(now: Date())
-            let rotated = try TemplateKeyRing.parse(oldText + newLine + "\n", source: "rotated")
-            let aRotated = PostgresStores(database: a.database, keyRing: TemplateKeyRingSource(fixed: rotated), nodeID: "node-a2")
-            let enrolment = Contract.newEnrolment(customerID: LedgerIdentifier.make(.customer), depositMinor: 0)
-            _ = try await aRotated.enrol(enrolment, frame: Contract.frame(device: kiosk, key: "enrol")) { account, _ in
-                StoredResponse(status: 201, body: Data(account.id.utf8))
-            }
+            let (enrolment, rotatedFile) = try await enrolUnderNewKey(a, keyFile: keyFile)
             // B starts: its snapshot cannot open the template.
             let snapshot = try await b.templateSnapshot(models: [Contract.model])
             let skipped = snapshot.loads[Contract.model]?.undecryptable ?? []
@@ -119,13 +122,9 @@ struct PostgresFollowerTests {
                                                    undecryptable: skipped) { updates.add($0) }
             try await follower.catchUp()
             #expect(updates.all.isEmpty)
-            try SecretFile.write(Data((oldText + newLine + "\n").utf8), to: keyFile, existing: .replace)
+            try SecretFile.write(Data(rotatedFile.utf8), to: keyFile, existing: .replace)
             try await follower.catchUp()
-            let added = updates.all.compactMap { update -> String? in
-                if case .add(_, let template) = update { return template.customerID }
-                return nil
-            }
-            #expect(added == [enrolment.customerID])
+            #expect(Self.added(updates) == [enrolment.customerID])
         }
     }
 }
