@@ -51,10 +51,11 @@ enum PostgresPaymentBatch {
         for (index, unit) in units.enumerated() {
             let key = Self.key(unit.frame)
             if let record = stored[key] {
-                results[index] = record.fingerprint == unit.frame.fingerprint.hex
-                    ? .answered(IdempotentResponse(status: record.status, body: record.body, replayed: true))
-                    : .failed(FacePayError(.conflict, code: "idempotency_conflict",
-                                           detail: "Idempotency-Key '\(unit.frame.key)' was already used with a different request"))
+                do {
+                    results[index] = .answered(try PostgresStores.replay(record, key: unit.frame.key, fingerprint: unit.frame.fingerprint))
+                } catch {
+                    results[index] = .failed(error)
+                }
             } else if !keys.insert(key).inserted {
                 results[index] = .alone
             } else {
@@ -64,10 +65,10 @@ enum PostgresPaymentBatch {
 
         // 2. What the decisions read, locked as one unit would lock it.
         let customers = try await customers(connection, ids: live.map { units[$0].payment.customerID })
-        let templates = try await templatesShared(connection, live.compactMap { index -> (String, String)? in
+        let templates = try await PostgresRows.shareLockTemplates(connection, live.compactMap { index -> (String, String)? in
             customers[units[index].payment.customerID].map { ($0.id, units[index].payment.template.modelID) }
         })
-        var accounts = try await lockAccounts(connection, walletIDs: customers.values.map(\.accountID),
+        var accounts = try await PostgresRows.lockAccounts(connection, walletIDs: customers.values.map(\.accountID),
                                               merchants: live.map { (units[$0].payment.merchantID, units[$0].payment.amount.currency.code) })
         let merchantAccountIDs = Dictionary(accounts.values.filter { $0.kind == .merchant }.map { ("\($0.ownerID)|\($0.currency.code)", $0.id) }) { a, _ in a }
         var spent: [String: Int64] = [:]
@@ -174,29 +175,6 @@ enum PostgresPaymentBatch {
         let rows = try await PostgresRows.all(connection, PostgresQuery(
             unsafeSQL: "SELECT \(PostgresRows.customerColumns) FROM customers WHERE id = ANY($1)", binds: PostgresRows.binds(Array(Set(ids)))),
             PostgresRows.customer)
-        return Dictionary(rows.map { ($0.id, $0) }) { first, _ in first }
-    }
-
-    /// The matched templates' last use, share-locked (absent: erased or purged).
-    static func templatesShared(_ connection: PostgresConnection, _ pairs: [(customerID: String, model: String)]) async throws -> [String: String] {
-        let rows = try await PostgresRows.all(connection, """
-            SELECT customer_id, model, last_used_at FROM face_templates
-            WHERE (customer_id, model) IN (SELECT * FROM unnest(\(pairs.map(\.customerID))::TEXT[], \(pairs.map(\.model))::TEXT[]))
-            ORDER BY customer_id, model FOR SHARE
-            """) { row in
-            (try row["customer_id"].decode(String.self) + "|" + row["model"].decode(String.self), try row["last_used_at"].decode(String.self))
-        }
-        return Dictionary(rows) { first, _ in first }
-    }
-
-    /// The wallets and the merchants' accounts of the currencies, locked in id order.
-    static func lockAccounts(_ connection: PostgresConnection, walletIDs: [String], merchants: [(ownerID: String, currency: String)])
-        async throws -> [String: Account] {
-        let rows = try await PostgresRows.all(connection, PostgresQuery(unsafeSQL: """
-            SELECT \(PostgresRows.accountColumns) FROM accounts
-            WHERE id = ANY($1) OR (kind = 'merchant' AND (owner_id, currency) IN (SELECT * FROM unnest($2::TEXT[], $3::TEXT[])))
-            ORDER BY id FOR UPDATE
-            """, binds: PostgresRows.binds(Array(Set(walletIDs)), merchants.map(\.ownerID), merchants.map(\.currency))), PostgresRows.account)
         return Dictionary(rows.map { ($0.id, $0) }) { first, _ in first }
     }
 

@@ -100,15 +100,38 @@ enum PostgresRows {
         return Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
     }
 
-    /// A payment's two accounts in one statement: the wallet and the merchant's account of the
-    /// currency (absent until its first payment), locked in id order like `lockAccounts`.
+    /// Wallets and the merchants' accounts of the currencies (absent until a merchant's first
+    /// payment), in one statement, locked in id order like `lockAccounts`: a batch's payments, or
+    /// one payment's two accounts.
+    static func lockAccounts(_ connection: PostgresConnection, walletIDs: [String], merchants: [(ownerID: String, currency: String)])
+        async throws -> [String: Account] {
+        let rows = try await all(connection, PostgresQuery(unsafeSQL: """
+            SELECT \(accountColumns) FROM accounts
+            WHERE id = ANY($1) OR (kind = 'merchant' AND (owner_id, currency) IN (SELECT * FROM unnest($2::TEXT[], $3::TEXT[])))
+            ORDER BY id FOR UPDATE
+            """, binds: binds(Array(Set(walletIDs)), merchants.map(\.ownerID), merchants.map(\.currency))), account)
+        return Dictionary(rows.map { ($0.id, $0) }) { first, _ in first }
+    }
+
     static func lockPaymentAccounts(_ connection: PostgresConnection, walletID: String, merchantID: String,
                                     currency: Currency) async throws -> (wallet: Account?, merchant: Account?) {
-        let accounts = try await all(connection, PostgresQuery(unsafeSQL: """
-            SELECT \(accountColumns) FROM accounts WHERE id = $1 OR (owner_id = $2 AND kind = 'merchant' AND currency = $3) ORDER BY id FOR UPDATE
-            """, binds: binds(walletID, merchantID, currency.code)), account)
-        return (accounts.first { $0.id == walletID },
-                accounts.first { $0.kind == .merchant && $0.ownerID == merchantID && $0.currency == currency })
+        let accounts = try await lockAccounts(connection, walletIDs: [walletID], merchants: [(merchantID, currency.code)])
+        return (accounts[walletID],
+                accounts.values.first { $0.kind == .merchant && $0.ownerID == merchantID && $0.currency == currency })
+    }
+
+    /// Matched templates' last use, keyed "customer|model", share-locked until the commit (absent:
+    /// erased or purged). A payment re-checks its template this way: an erasure runs in a chain
+    /// transaction, before the payment's or after it, so a face erased anywhere never pays after.
+    static func shareLockTemplates(_ connection: PostgresConnection, _ pairs: [(customerID: String, model: String)]) async throws -> [String: String] {
+        let rows = try await all(connection, """
+            SELECT customer_id, model, last_used_at FROM face_templates
+            WHERE (customer_id, model) IN (SELECT * FROM unnest(\(pairs.map(\.customerID))::TEXT[], \(pairs.map(\.model))::TEXT[]))
+            ORDER BY customer_id, model FOR SHARE
+            """) { row in
+            (try row["customer_id"].decode(String.self) + "|" + row["model"].decode(String.self), try row["last_used_at"].decode(String.self))
+        }
+        return Dictionary(rows) { first, _ in first }
     }
 
     static func insert(_ account: Account, _ connection: PostgresConnection) async throws {

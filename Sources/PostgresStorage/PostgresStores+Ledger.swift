@@ -51,12 +51,9 @@ extension PostgresStores: PaymentLedger {
             let spentToday = wallet?.dailyLimitMinor == nil
                 ? 0 : try await PostgresRows.spentToday(connection, accountIDs: [customer.accountID], now: now)[customer.accountID] ?? 0
             // The gallery only proposed this customer: another node may have erased (or purged) the
-            // template since this node's index was last told. The row is share-locked until the
-            // commit: an erasure runs in a chain transaction, before this one or after it, so a face
-            // erased anywhere never pays after its erasure.
-            let templateLastUsed = try await PostgresRows.first(connection, """
-                SELECT last_used_at FROM face_templates WHERE customer_id = \(customer.id) AND model = \(payment.template.modelID) FOR SHARE
-                """) { try $0["last_used_at"].decode(String.self) }
+            // template since this node's index was last told.
+            let templateLastUsed = try await PostgresRows.shareLockTemplates(connection, [(customer.id, payment.template.modelID)])
+                .values.first
             let transferID = LedgerIdentifier.make(.transfer, now: now)
             var merchantAccount = existingMerchantAccount
             if merchantAccount == nil {

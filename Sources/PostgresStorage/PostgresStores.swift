@@ -86,11 +86,18 @@ public struct PostgresStores: Sendable {
                 (try row["request_sha256"].decode(String.self), Int(try row["response_status"].decode(Int32.self)),
                  Data(try row["response_body"].decode(ByteBuffer.self).readableBytesView))
             }) else { return nil }
-        guard stored.0 == fingerprint.hex else {
+        return try replay(stored, key: key, fingerprint: fingerprint)
+    }
+
+    /// A stored answer for a request under its key: replayed when the request is the same one,
+    /// else 409 `idempotency_conflict` (one unit's lookup and a batch's).
+    static func replay(_ stored: (fingerprint: String, status: Int, body: Data), key: String,
+                       fingerprint: RequestFingerprint) throws -> IdempotentResponse {
+        guard stored.fingerprint == fingerprint.hex else {
             throw FacePayError(.conflict, code: "idempotency_conflict",
                                detail: "Idempotency-Key '\(key)' was already used with a different request")
         }
-        return IdempotentResponse(status: stored.1, body: stored.2, replayed: true)
+        return IdempotentResponse(status: stored.status, body: stored.body, replayed: true)
     }
 
     /// The failures and the audit events of the locks they engaged, in the decision's transaction.

@@ -66,6 +66,17 @@ enum Contract {
         return (String(fields[0]), String(fields[1]), response)
     }
 
+    /// `count` payments of `amountMinor` by one customer at once; their statuses as `pay` reports them.
+    static func payConcurrently(_ stores: BackendStores, customerID: String, count: Int, amountMinor: Int64,
+                                keyPrefix: String) async throws -> [String] {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<count {
+                group.addTask { try await pay(stores, customerID: customerID, amountMinor: amountMinor, key: "\(keyPrefix)-\(index)").status }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+    }
+
     /// The merchant's first payment, by another customer: it opens the merchant's account, so the
     /// payments after it can run together (a batching store runs a merchant's first payment alone).
     static func openMerchantAccount(_ stores: BackendStores) async throws {

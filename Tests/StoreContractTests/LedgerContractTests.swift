@@ -57,15 +57,7 @@ struct LedgerContractTests {
         try await backend.with { (stores: BackendStores) async throws in
             try await Contract.openMerchantAccount(stores)
             let (customerID, accountID, _) = try await Contract.enrol(stores, depositMinor: 70, frame: Contract.frame(device: kiosk, key: "e"))
-            let statuses = try await withThrowingTaskGroup(of: String.self) { group in
-                for index in 0..<40 {
-                    group.addTask {
-                        let outcome = try await Contract.pay(stores, customerID: customerID, amountMinor: 10, key: "pay-\(index)")
-                        return outcome.status
-                    }
-                }
-                return try await group.reduce(into: [String]()) { $0.append($1) }
-            }
+            let statuses = try await Contract.payConcurrently(stores, customerID: customerID, count: 40, amountMinor: 10, keyPrefix: "pay")
             #expect(statuses.filter { $0 == "approved" }.count == 7)
             #expect(statuses.filter { $0 == "declined:insufficient_funds" }.count == 33)
             #expect(try await stores.audit.account(id: accountID)?.availableMinor == 0)
@@ -83,12 +75,7 @@ struct LedgerContractTests {
             // The operator's setting (no API sets it): at most 25 a day.
             try await stores.tamper("UPDATE accounts SET daily_limit = 25 WHERE id = '\(accountID)'")
             _ = try await Contract.pay(stores, customerID: customerID, amountMinor: 5, key: "first")
-            let statuses = try await withThrowingTaskGroup(of: String.self) { group in
-                for index in 0..<12 {
-                    group.addTask { try await Contract.pay(stores, customerID: customerID, amountMinor: 10, key: "limited-\(index)").status }
-                }
-                return try await group.reduce(into: [String]()) { $0.append($1) }
-            }
+            let statuses = try await Contract.payConcurrently(stores, customerID: customerID, count: 12, amountMinor: 10, keyPrefix: "limited")
             // 5 spent, then two of 10 fit under 25; the other ten are declined.
             #expect(statuses.filter { $0 == "approved" }.count == 2, "\(statuses)")
             #expect(statuses.filter { $0.hasPrefix("declined:") }.count == 10, "\(statuses)")
