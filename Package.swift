@@ -54,6 +54,7 @@ let package = Package(
                 .embedInCode("0006_verified_state_and_retention.sql"),
                 .embedInCode("0007_attempt_failures.sql"),
                 .embedInCode("0008_replay_sightings.sql"),
+                .embedInCode("0009_audit_tree.sql"),
             ],
             swiftSettings: strict),
         // The compact pass's inner loop, built for several instruction sets and picked at run time
@@ -113,6 +114,7 @@ let package = Package(
                 .embedInCode("Migrations/0007_attempt_failure_nodes.sql"),
                 .embedInCode("Migrations/0008_idempotency_claims.sql"),
                 .embedInCode("Migrations/0009_gallery_change_captures.sql"),
+                .embedInCode("Migrations/0010_audit_tree.sql"),
             ],
             swiftSettings: strict),
         .target(

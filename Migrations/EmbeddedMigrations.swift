@@ -11,5 +11,6 @@ public enum EmbeddedMigrations {
         ("0006_verified_state_and_retention.sql", PackageResources._006_verified_state_and_retention_sql),
         ("0007_attempt_failures.sql", PackageResources._007_attempt_failures_sql),
         ("0008_replay_sightings.sql", PackageResources._008_replay_sightings_sql),
+        ("0009_audit_tree.sql", PackageResources._009_audit_tree_sql),
     ]
 }

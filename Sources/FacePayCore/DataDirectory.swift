@@ -19,6 +19,8 @@ public struct DataDirectory: Sendable, Equatable {
     public var serverCertificatePath: String { pkiDirectory.appendingPathComponent("server.pem").path }
     public var serverKeyPath: String { pkiDirectory.appendingPathComponent("server.key").path }
     public var templateKeyPath: String { root.appendingPathComponent("template.key").path }
+    /// The Ed25519 keys that sign audit checkpoints (receipts).
+    public var auditSigningKeyPath: String { root.appendingPathComponent("audit-signing.key").path }
 
     public func deviceCertificatePath(_ deviceID: String) -> String {
         pkiDirectory.appendingPathComponent("\(deviceID).pem").path

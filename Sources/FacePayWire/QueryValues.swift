@@ -40,6 +40,16 @@ public struct QueryValues: Sendable {
         return value
     }
 
+    /// A count or sequence number (`from`, `event` of the audit proof); nil when absent or empty.
+    /// Digits only, at most 18 of them, so it is never negative and never overflows.
+    public func count(_ query: [String: String], _ name: String) throws(FacePayError) -> Int64? {
+        guard let text = query[name], !text.isEmpty else { return nil }
+        guard text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int64(text) else {
+            throw FacePayError.invalidField(name, "must be a non-negative integer")
+        }
+        return value
+    }
+
     /// The page size, from 1 to `limits.pageSizeMax` (`defaultLimit`, else `limits.pageSizeDefault`, when absent).
     public func limit(_ query: [String: String], defaultLimit: Int?) throws(FacePayError) -> Int {
         guard let text = query["limit"], !text.isEmpty else { return defaultLimit ?? limits.pageSizeDefault }

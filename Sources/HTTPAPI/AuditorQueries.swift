@@ -49,6 +49,10 @@ struct AuditorQueries {
         try values.cursor(query)
     }
 
+    func count(_ query: [String: String], _ name: String) throws -> Int64? {
+        try values.count(query, name)
+    }
+
     func limit(_ query: [String: String], defaultLimit: Int?) throws -> Int {
         try values.limit(query, defaultLimit: defaultLimit)
     }

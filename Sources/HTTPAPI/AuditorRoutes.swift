@@ -6,14 +6,17 @@ import Payments
 import Stores
 
 /// Auditor calls, read only: transfers (JSON and CSV), accounts, payments, audit events, head,
-/// verify. Every read runs on a reader connection of the pool, never blocking the writer.
+/// verify, and the receipts (signed checkpoints, signing keys, Merkle proofs). Every read runs
+/// on a reader connection of the pool, never blocking the writer.
 struct AuditorRoutes {
     let reader: any AuditReader
+    let receipts: AuditReceipts?
     let queries: AuditorQueries
 
     func register(on router: Router<FacePayRequestContext>) {
         let reader = reader
         let queries = queries
+        let receipts = receipts
         let auditor = router.group("v1").add(middleware: RequireRoleMiddleware(.auditor))
 
         auditor.get("ledger/transfers") { request, _ in
@@ -46,5 +49,24 @@ struct AuditorRoutes {
             // Incremental: only what was written since the last verified state (see IntegrityVerifier).
             try JSONBody.response(try await reader.verifyIntegrity(newSinceLastRun: 1000))
         }
+        auditor.get("audit/checkpoint") { _, _ in
+            try JSONBody.response(try await Self.require(receipts).checkpoint())
+        }
+        auditor.get("audit/keys") { _, _ in
+            try JSONBody.response(AuditKeysWire(try Self.require(receipts).publicKeys))
+        }
+        auditor.get("audit/proof") { request, _ in
+            let query = AuditorQueries.parameters(request)
+            let proof = try await Self.require(receipts).proof(from: try queries.count(query, "from"), event: try queries.count(query, "event"))
+            return try JSONBody.response(AuditProofWire(proof))
+        }
+    }
+
+    /// The receipts, or 503 when the server has no signing key configured.
+    static func require(_ receipts: AuditReceipts?) throws -> AuditReceipts {
+        guard let receipts else {
+            throw FacePayError(.unavailable, code: "receipts_unavailable", detail: "this server has no audit signing key configured")
+        }
+        return receipts
     }
 }

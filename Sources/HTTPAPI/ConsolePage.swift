@@ -89,6 +89,8 @@ struct ConsolePage {
     let events: AuditEventPage
     /// True when the event list shows the newest events because no cursor or filter was given.
     let eventsFromTail: Bool
+    /// A checkpoint signed for this view (nil: no signing key configured).
+    let checkpoint: AuditCheckpoint?
 
     /// Enough of a hash to tell events apart at a glance; the full value is in the cell's title.
     static let hashPrefixLength = 12
@@ -138,6 +140,14 @@ struct ConsolePage {
             html += "</div>\n"
         }
         html += "<p class=\"head\">Audit head: seq <code id=\"head-seq\">\(head.seq)</code>, hash <code id=\"head-hash\">\(escape(head.hash))</code></p>\n"
+        if let checkpoint {
+            // A receipt: keep it anywhere the database's administrators cannot write, and check
+            // later that the log still extends it (`facepay audit verify --receipts`).
+            html += "<p class=\"checkpoint\" id=\"checkpoint\">Signed checkpoint: <code id=\"checkpoint-size\">\(checkpoint.treeSize)</code> events, "
+            html += "Merkle root <code title=\"\(escape(checkpoint.rootHash))\">\(escape(String(checkpoint.rootHash.prefix(Self.hashPrefixLength))))…</code>, "
+            html += "key <code>\(escape(checkpoint.keyID))</code>, \(escape(checkpoint.time)) — "
+            html += "<a id=\"save-receipt\" href=\"/v1/audit/checkpoint\" download=\"facepay-receipt.json\">save receipt</a></p>\n"
+        }
         html += "</section>\n"
         return html
     }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ledger
+import Payments
 import Stores
 
 /// `GET /console`: the auditor's read-only web console over the same data as the JSON calls —
@@ -14,6 +15,7 @@ import Stores
 /// bad value is the same 400 problem+json as on the JSON calls (the page is never half-drawn).
 struct ConsoleRoutes {
     let reader: any AuditReader
+    let receipts: AuditReceipts?
     let queries: AuditorQueries
 
     /// No script, style only inline, nothing loaded from anywhere: whatever slipped into a value
@@ -58,7 +60,8 @@ struct ConsoleRoutes {
         let page = ConsolePage(
             device: device, report: report, head: head, state: ConsoleState(parameters: parameters),
             transfers: transfers, account: account,
-            events: try await reader.auditEvents(eventQuery), eventsFromTail: eventsFromTail)
+            events: try await reader.auditEvents(eventQuery), eventsFromTail: eventsFromTail,
+            checkpoint: try await receipts?.checkpoint())
 
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"

@@ -60,7 +60,7 @@ public struct FacePayServer: Sendable {
                 PaymentStores(ledger: sqlite, customers: sqlite, idempotency: sqlite, challenges: sqlite.challenges,
                               replayGuard: sqlite.replayGuard(settings: liveness), attemptFailures: database)
             },
-            devices: database, reader: database, health: database,
+            devices: database, reader: database, health: database, tree: database,
             services: [
                 writer,
                 HoldExpiryService(database: database, clock: clock, logger: logger),
@@ -98,7 +98,7 @@ public struct FacePayServer: Sendable {
                               replayGuard: PostgresReplayGuardStore(database: postgres.database, settings: liveness, coder: replayCoder),
                               attemptFailures: attemptFailures)
             },
-            devices: postgres, reader: postgres, health: PostgresNodeHealth(stores: postgres, follower: follower),
+            devices: postgres, reader: postgres, health: PostgresNodeHealth(stores: postgres, follower: follower), tree: postgres,
             services: [
                 follower,
                 PostgresMaintenanceService(stores: postgres, clock: clock, retention: settings.retention, logger: logger),
@@ -115,6 +115,8 @@ public struct FacePayServer: Sendable {
         let devices: any DeviceRegistry
         let reader: any AuditReader
         let health: any StoreHealth
+        /// The audit log's Merkle tree nodes (receipts).
+        let tree: any AuditTreeStore
         let services: [any Service]
         /// The backend's group commit, for the metrics.
         let commitObserver: CommitBatchObserver
@@ -177,8 +179,12 @@ public struct FacePayServer: Sendable {
         router.add(middleware: BodyLimitMiddleware(bodyBytesMax: settings.limits.bodyBytesMax))
         IdentityRoutes().register(on: router)
         PaymentRoutes(payments: payments).register(on: router)
-        AuditorRoutes(reader: backend.reader, queries: AuditorQueries(limits: settings.limits)).register(on: router)
-        ConsoleRoutes(reader: backend.reader, queries: AuditorQueries(limits: settings.limits)).register(on: router)
+        let receipts = try settings.auditSigningKeyPath.map { path in
+            AuditReceipts(tree: backend.tree, reader: backend.reader,
+                          keys: try AuditSigningKeySource(path: path, createIfMissing: settings.createAuditSigningKey), clock: clock)
+        }
+        AuditorRoutes(reader: backend.reader, receipts: receipts, queries: AuditorQueries(limits: settings.limits)).register(on: router)
+        ConsoleRoutes(reader: backend.reader, receipts: receipts, queries: AuditorQueries(limits: settings.limits)).register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(
@@ -205,7 +211,11 @@ public struct FacePayServer: Sendable {
             },
             logger: opsLogger)
         self.payments = payments
-        services = backend.services + [TemplateRetentionService(payments: payments, logger: logger), ops, api]
+        var witness: [any Service] = []
+        if let receipts, let witnessSettings = settings.auditWitness {
+            witness = [AuditWitnessService(receipts: receipts, settings: witnessSettings, logger: logger)]
+        }
+        services = backend.services + [TemplateRetentionService(payments: payments, logger: logger)] + witness + [ops, api]
         self.metrics = metrics
         self.readiness = readiness
         self.boundPorts = boundPorts

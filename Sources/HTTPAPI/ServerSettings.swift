@@ -1,4 +1,5 @@
 import FacePayCore
+import Payments
 
 /// Everything `facepay serve` needs to listen: addresses, certificate paths, bounds.
 public struct ServerSettings: Sendable {
@@ -13,6 +14,13 @@ public struct ServerSettings: Sendable {
     public var limits = Limits()
     /// How long expired challenges and idempotency records are kept (`RetentionPurgeService`).
     public var retention = RetentionSettings()
+    /// The audit signing key file (LEDGER.md, "Receipts"); nil: no checkpoints, the receipt
+    /// routes answer 503 `receipts_unavailable`.
+    public var auditSigningKeyPath: String?
+    /// Create the key file when it is missing (development; `--production` never does).
+    public var createAuditSigningKey = false
+    /// Checkpoints signed at an interval and written to witnesses; nil: on demand only.
+    public var auditWitness: AuditWitnessService.Settings?
 
     public init(serverCertificatePath: String, serverKeyPath: String, clientCAPath: String) {
         self.serverCertificatePath = serverCertificatePath

@@ -35,28 +35,14 @@ public struct TemplateKeyRing: Sendable {
 
     /// Parses the key file format above.
     public static func parse(_ text: String, source: String) throws -> TemplateKeyRing {
-        var keys: [Key] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) ?? ""
-            if line.isEmpty { continue }
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard parts.count == 2, let bytes = Data(base64Encoded: String(parts[1])), bytes.count == 32,
-                  parts[0].utf8.count <= 32, parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-                throw FacePayError(.internalFailure, code: "template_key_invalid",
-                                   detail: "\(source) line \(index + 1): expected '<key-id> <base64 of 32 bytes>'")
-            }
-            keys.append(Key(id: String(parts[0]), bytes: bytes))
-        }
-        return try TemplateKeyRing(keys: keys)
+        try TemplateKeyRing(keys: KeyFile.parse(text, source: source, codePrefix: "template_key").map { Key(id: $0.id, bytes: $0.bytes) })
     }
 
     /// A new random key line (`<id> <base64>`), ids `k<yyyymmdd>-<random>`.
     public static func newKeyLine(now: Date) -> String {
         let key = SymmetricKey(size: .bits256)
         let bytes = key.withUnsafeBytes { Data($0) }
-        let stamp = now.rfc3339.prefix(10).replacingOccurrences(of: "-", with: "")
-        let suffix = Identifier.make(.request).suffix(6)
-        return "k\(stamp)-\(suffix) \(bytes.base64EncodedString())"
+        return "\(KeyFile.newKeyID(prefix: "k", now: now)) \(bytes.base64EncodedString())"
     }
 
     /// Loads the ring from the environment or the key file; in development mode (`createIfMissing`)
@@ -75,48 +61,24 @@ public struct TemplateKeyRing: Sendable {
 
     /// The key file's text (created first if allowed and missing) followed by the environment's key.
     static func readText(path: String, environment: [String: String], createIfMissing: Bool, now: Date) throws -> String {
-        let filePath = filePath(path: path, environment: environment)
-        var text = ""
-        if !FileManager.default.fileExists(atPath: filePath) && createIfMissing && environment["FACEPAY_TEMPLATE_KEY"] == nil {
-            let fresh = "# FacePay template keys: '<key-id> <base64 32 bytes>' per line; the last one encrypts.\n" + newKeyLine(now: now) + "\n"
-            do {
-                try SecretFile.write(Data(fresh.utf8), to: filePath, existing: .keep)
-            } catch let error as FacePayError where error.code == "secret_file_exists" {
-                // Another process created it meanwhile: use its key, never overwrite it.
-            } catch let error as FacePayError {
-                throw FacePayError(.internalFailure, code: "template_key_unwritable",
-                                   detail: "cannot save the new template key: \(error.detail)")
-            }
-        }
-        if FileManager.default.fileExists(atPath: filePath) {
-            do { text = try String(contentsOfFile: filePath, encoding: .utf8) } catch {
-                throw FacePayError(.internalFailure, code: "template_key_unreadable", detail: "cannot read template keys at \(filePath)")
-            }
-        }
+        let create = createIfMissing && environment["FACEPAY_TEMPLATE_KEY"] == nil
+        var text = try KeyFile.readText(
+            path: filePath(path: path, environment: environment),
+            create: create ? { "# FacePay template keys: '<key-id> <base64 32 bytes>' per line; the last one encrypts.\n" + newKeyLine(now: now) + "\n" } : nil,
+            codePrefix: "template_key", what: "template keys")
         if let fromEnvironment = environment["FACEPAY_TEMPLATE_KEY"] {
             text += "\n" + fromEnvironment
         }
         return text
     }
 
-    /// Appends a new key to the key file at `path` (through a symlink, to the file it points to)
-    /// and returns the ring it now holds. The file is replaced whole — 0600, atomic rename (see
-    /// `SecretFile`) — so a running server re-reading it sees the old or the new version, never
-    /// half a line.
+    /// Appends a new key to the key file at `path` (see `KeyFile.append`) and returns the ring it
+    /// now holds.
     public static func appendNewKey(toFileAt path: String, now: Date = Date()) throws -> TemplateKeyRing {
-        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        let text: String
-        do { text = try String(contentsOfFile: target, encoding: .utf8) } catch {
-            throw FacePayError(.internalFailure, code: "template_key_unreadable", detail: "cannot read template keys at \(target)")
+        let text = try KeyFile.append(newKeyLine(now: now), toFileAt: path, codePrefix: "template_key", what: "template keys") {
+            _ = try parse($0, source: path)
         }
-        let newText = text + (text.hasSuffix("\n") || text.isEmpty ? "" : "\n") + newKeyLine(now: now) + "\n"
-        let ring = try parse(newText, source: path)
-        do {
-            try SecretFile.write(Data(newText.utf8), to: target, existing: .replace)
-        } catch let error as FacePayError {
-            throw FacePayError(.internalFailure, code: "template_key_unwritable", detail: "cannot save the new template key: \(error.detail)")
-        }
-        return ring
+        return try parse(text, source: path)
     }
 
     /// A 32-byte secret for another purpose (`label`), derived with HKDF-SHA256 from the ring's

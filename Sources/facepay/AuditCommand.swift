@@ -1,6 +1,7 @@
 import ArgumentParser
 import FacePayCore
 import Foundation
+import Payments
 import PostgresStorage
 import Storage
 import Stores
@@ -10,13 +11,15 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Inspect and verify the audit log and the ledger.",
-        subcommands: [AuditVerifyCommand.self])
+        subcommands: [AuditVerifyCommand.self, AuditKeyCommand.self, AuditCheckpointCommand.self])
 }
 
 /// `facepay audit verify`: checks the hash chain and the ledger invariants; prints each problem
 /// (table, row, expected, found) and exits 1 when there is any. By default only what was written
 /// after the last verified state (as `GET /v1/audit/verify` does); `--full` re-checks every row
 /// without trusting that state, and when all is well makes this snapshot the new state.
+/// `--receipts DIR` also checks that the live log extends every checkpoint kept in DIR
+/// (`ReceiptCheck`), printing a line per receipt and naming the first one it does not extend.
 struct AuditVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -29,6 +32,12 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Re-check every event and transfer, not only those after the last verified state.")
     var full = false
+
+    @Option(help: "Also check the live log against every receipt (saved checkpoint, *.json) in this folder.")
+    var receipts: String?
+
+    @Option(help: "The public keys receipts must be signed with, '<key-id> <base64>' lines as `facepay audit key` prints them (default: the keys of the signing key file).")
+    var trustedKeys: String?
 
     func run() async throws {
         let report: IntegrityReport
@@ -56,6 +65,41 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             for problem in report.problems { print("PROBLEM \(problem)") }
             print("\(report.ok ? "ok" : "FAILED") (\(report.mode.rawValue), through audit event \(report.head.seq)): \(report.eventsChecked) audit events and \(report.transfersChecked) transfers checked, \(report.problems.count) problem(s)")
         }
-        if !report.ok { throw ExitCode.failure }
+        var ok = report.ok
+        if let receipts { ok = try await checkReceipts(in: receipts) && ok }
+        if !ok { throw ExitCode.failure }
+    }
+
+    /// Prints a line per receipt of `folder`; false when any is not extended by the live log.
+    func checkReceipts(in folder: String) async throws -> Bool {
+        let trusted = try CommandErrors.run {
+            if let trustedKeys {
+                return try AuditPublicKey.parse(try String(contentsOfFile: trustedKeys, encoding: .utf8), source: trustedKeys)
+            }
+            return try AuditSigningKeys.load(path: data.auditSigningKeyPath, createIfMissing: false).publicKeys
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }
+        var files: [(name: String, data: Data)] = []
+        for name in names {
+            let url = URL(fileURLWithPath: folder).appendingPathComponent(name)
+            // A receipt is small; a huge file is not one and is not read whole.
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+            files.append((name, size <= AuditCheckpoint.fileBytesMax ? (try Data(contentsOf: url)) : Data()))
+        }
+        let receiptFiles = files
+        let results = try await CommandErrors.run {
+            try await withAuditStores(data) { stores in try await ReceiptCheck.check(receiptFiles, trusted: trusted, store: stores) }
+        }
+        let failed = results.filter { $0.verdict != .extended }
+        for result in results {
+            let what = result.checkpoint.map { " (tree_size \($0.treeSize), \($0.time))" } ?? ""
+            print("RECEIPT \(result.verdict == .extended ? "ok" : "FAILED") \(result.name)\(what): \(result.verdict)")
+        }
+        if let first = failed.first {
+            print("FAILED: \(failed.count) of \(results.count) receipt(s) not extended by the live log; the first is \(first.name)")
+        } else {
+            print("ok: the live log extends all \(results.count) receipt(s)")
+        }
+        return failed.isEmpty
     }
 }

@@ -34,6 +34,11 @@ struct DataDirectoryOptions: ParsableArguments {
         DataDirectory(path: dataDir ?? ProcessInfo.processInfo.environment[DataDirectory.environmentVariable] ?? DataDirectory.defaultPath)
     }
 
+    /// The audit signing key file: FACEPAY_AUDIT_SIGNING_KEY_FILE, else the data directory's.
+    var auditSigningKeyPath: String {
+        AuditSigningKeys.filePath(path: directory.auditSigningKeyPath, environment: ProcessInfo.processInfo.environment)
+    }
+
     /// Opens the data directory's database (creating both if needed) and applies migrations.
     func openDatabase(logger: Logger = DataDirectoryOptions.quietLogger) throws -> AppDatabase {
         try requireSQLite("this command")

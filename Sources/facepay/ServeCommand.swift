@@ -110,6 +110,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds from a request's first byte to its last (env FACEPAY_REQUEST_READ_TIMEOUT_SECONDS; default 30).")
     var requestReadTimeoutSeconds: Double?
 
+    // Receipts (LEDGER.md, "Receipts").
+    @Option(help: "Ed25519 key file that signs audit checkpoints (env FACEPAY_AUDIT_SIGNING_KEY_FILE; default DATA_DIR/audit-signing.key, created in development).")
+    var auditSigningKey: String?
+
+    @Option(help: "Seconds between signed audit checkpoints while the log grows; 0: on demand only (env FACEPAY_AUDIT_CHECKPOINT_SECONDS; default 300).")
+    var auditCheckpointSeconds: Double?
+
+    @Option(help: "File each periodic checkpoint is appended to as a JSON line, for a witness (env FACEPAY_AUDIT_WITNESS_FILE).")
+    var auditWitnessFile: String?
+
+    @Flag(help: "Also send each periodic checkpoint to syslog (AUTHPRIV) (env FACEPAY_AUDIT_WITNESS_SYSLOG=1).")
+    var auditWitnessSyslog = false
+
     static let logLevels = Logger.Level.allCases.map(\.rawValue)
 
     // Retention of short-lived rows (parsed in ServeCommand+Retention.swift).
@@ -148,6 +161,7 @@ struct ServeCommand: AsyncParsableCommand {
             let api = try address(listen, flag: "listen", variable: "FACEPAY_LISTEN", default: "127.0.0.1:8443", reader)
             let ops = try address(opsListen, flag: "ops-listen", variable: "FACEPAY_OPS_LISTEN", default: "127.0.0.1:9090", reader)
             let retention = try retentionSettings(reader)
+            let witness = try witnessSettings(reader)
             let postgresLocation = try data.postgresLocation()
             if let postgresLocation, isProduction { try postgresLocation.checkProduction() }
             // SQLite: the data directory's file, opened (and migrated) now. PostgreSQL: opened
@@ -177,6 +191,9 @@ struct ServeCommand: AsyncParsableCommand {
             (settings.opsHost, settings.opsPort) = ops
             settings.limits = limits
             settings.retention = retention
+            settings.auditSigningKeyPath = auditSigningKey ?? data.auditSigningKeyPath
+            settings.createAuditSigningKey = !isProduction
+            settings.auditWitness = witness
             // Certificates first: a misconfigured listener is the likeliest production mistake. (In
             // development the files are made below, with the devices, and checked there.)
             if isProduction { _ = try FacePayServer.tlsConfiguration(settings) }
@@ -221,6 +238,17 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["code": .string(error.code)])
             throw CommandFailure(message: "\(error.detail) [\(error.code)]")
         }
+    }
+
+    /// The periodic checkpoints and their witnesses; nil when the interval is 0.
+    func witnessSettings(_ reader: SettingsReader) throws -> AuditWitnessService.Settings? {
+        let seconds = try reader.number(auditCheckpointSeconds, flag: "audit-checkpoint-seconds",
+                                        variable: "FACEPAY_AUDIT_CHECKPOINT_SECONDS", in: 0...86_400) ?? 300
+        guard seconds > 0 else { return nil }
+        return AuditWitnessService.Settings(
+            interval: .milliseconds(max(1, Int64(seconds * 1000))),
+            filePath: auditWitnessFile ?? reader.text("FACEPAY_AUDIT_WITNESS_FILE"),
+            syslog: try reader.switchOn(auditWitnessSyslog, variable: "FACEPAY_AUDIT_WITNESS_SYSLOG"))
     }
 
     func logWritten(_ written: [String], logger: Logger) {

@@ -54,7 +54,7 @@ struct ConsoleTests {
         let jane = shoppers.person()
         let (customerID, walletID) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 5000)
         let deposit = try await kiosk.send(.POST, "/v1/customers/\(customerID)/deposits", body: Data(#"{"amount":1000,"currency":"EUR"}"#.utf8),
-                                           headers: [("Idempotency-Key", "dep-1")])
+                                           headers: [("Idempotency-Key", "dep-\(reference)")])
         try #require(deposit.status == 201)
         let referenceJSON = String(decoding: try JSONEncoder().encode(reference), as: UTF8.self)
         for amount in [700, 300] {

@@ -308,8 +308,8 @@ struct OpenAPIContractTests {
             let queries = AuditorQueries(limits: Limits())
             IdentityRoutes().register(on: router)
             PaymentRoutes(payments: server.payments).register(on: router)
-            AuditorRoutes(reader: server.database, queries: queries).register(on: router)
-            ConsoleRoutes(reader: server.database, queries: queries).register(on: router)
+            AuditorRoutes(reader: server.database, receipts: nil, queries: queries).register(on: router)
+            ConsoleRoutes(reader: server.database, receipts: nil, queries: queries).register(on: router)
             let registered = Set(router.routes.map { "\($0.method.rawValue) \(OpenAPIDocument.shape($0.path.description))" })
             let documented = Set(document.operations.keys)
             #expect(registered.subtracting(documented).isEmpty, "routes missing from openapi.json: \(registered.subtracting(documented).sorted())")
@@ -566,6 +566,12 @@ struct OpenAPIContractTests {
         try await log.send(auditor, .GET, "/v1/audit/head", expect: 200)
         try await log.send(auditor, .GET, "/v1/audit/verify", expect: 200)
         try await log.send(terminal, .GET, "/v1/audit/verify", expect: 403)
+        try await log.send(auditor, .GET, "/v1/audit/checkpoint", expect: 200)
+        try await log.send(auditor, .GET, "/v1/audit/keys", expect: 200)
+        try await log.send(auditor, .GET, "/v1/audit/proof?from=1&event=1", expect: 200)
+        try await log.send(auditor, .GET, "/v1/audit/proof", expect: 400)
+        try await log.send(auditor, .GET, "/v1/audit/proof?from=soon", expect: 400)
+        try await log.send(kiosk, .GET, "/v1/audit/checkpoint", expect: 403)
         try await log.send(kiosk, .GET, "/v1/ledger/transfers", expect: 403)
 
         // The console.

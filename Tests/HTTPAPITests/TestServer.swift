@@ -54,6 +54,8 @@ struct TestServer {
             clientCAPath: caPath.path)
         settings.apiPort = 0
         settings.opsPort = 0
+        settings.auditSigningKeyPath = directory.appendingPathComponent("audit-signing.key").path
+        settings.createAuditSigningKey = true
         if let bodyBytesMax { settings.limits.bodyBytesMax = bodyBytesMax }
         configureLimits(&settings.limits)
         let keyRing = try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "test")

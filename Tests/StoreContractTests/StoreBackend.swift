@@ -18,6 +18,8 @@ struct BackendStores: Sendable {
     let customers: any CustomerStore
     let idempotency: any IdempotencyStore
     let audit: any AuditReader
+    /// The audit log's Merkle tree nodes (receipts).
+    let tree: any AuditTreeStore
     let devices: any DeviceRegistry
     let challenges: any ChallengeStore
     /// A replay memory over the backend's data; each call is a new instance, as after a restart
@@ -65,7 +67,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
             let writer = GroupCommitWriter(database: database)
             let keyRing = TemplateKeyRingSource(fixed: try TemplateKeyRing.parse(TemplateKeyRing.newKeyLine(now: Date()), source: "store contract"))
             let sqlite = SQLiteStores(database: database, writer: writer, keyRing: keyRing)
-            let stores = BackendStores(ledger: sqlite, customers: sqlite, idempotency: sqlite, audit: database, devices: database,
+            let stores = BackendStores(ledger: sqlite, customers: sqlite, idempotency: sqlite, audit: database, tree: database, devices: database,
                                 challenges: SQLiteChallengeStore(database: database, writer: writer),
                                 replayGuard: {
                                     // The writer commits in order: once this no-op is durable, so is every earlier sighting.
@@ -99,7 +101,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
                     let postgres = PostgresStores(database: database, keyRing: keyRing, erasureJournal: journal)
                     try await postgres.addDevice(Device(id: terminal, role: .terminal, merchantID: merchant, createdAt: Date()))
                     try await postgres.addDevice(Device(id: kiosk, role: .kiosk, merchantID: nil, createdAt: Date()))
-                    let stores = BackendStores(ledger: postgres, customers: postgres, idempotency: postgres, audit: postgres, devices: postgres,
+                    let stores = BackendStores(ledger: postgres, customers: postgres, idempotency: postgres, audit: postgres, tree: postgres, devices: postgres,
                                                challenges: PostgresChallengeStore(database: database),
                                                replayGuard: {
                                                    PostgresReplayGuardStore(database: database, settings: LivenessSettings(),
