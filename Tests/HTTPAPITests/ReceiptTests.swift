@@ -1,4 +1,6 @@
 import FacePayCore
+import Logging
+import Payments
 import Foundation
 @testable import HTTPAPI
 import Stores
@@ -86,6 +88,31 @@ struct ReceiptTests {
                     #expect(try await client.send(.GET, path).status == 403, "\(path)")
                 }
             }
+        }
+    }
+}
+
+@Suite("audit witness")
+struct AuditWitnessTests {
+    @Test("each periodic checkpoint is appended to the witness file as one JSON line, only when the log has grown")
+    func witnessFile() async throws {
+        try await TestServer.with { server in
+            let (terminal, _, kiosk, auditor) = try server.cast()
+            try await ConsoleTests.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
+            let keyPath = server.directory.appendingPathComponent("witness-signing.key").path
+            let receipts = AuditReceipts(tree: server.database, reader: server.database,
+                                         keys: try AuditSigningKeySource(path: keyPath, createIfMissing: true))
+            let file = server.directory.appendingPathComponent("witness.jsonl")
+            let witness = AuditWitnessService(receipts: receipts, settings: .init(interval: .seconds(60), filePath: file.path),
+                                              logger: Logger(label: "test"))
+            let first = try #require(try await witness.witness(unlessSizeIs: nil))
+            #expect(try await witness.witness(unlessSizeIs: first.treeSize) == nil, "an idle log is not witnessed again")
+            try await ConsoleTests.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor, reference: "order-2")
+            let second = try #require(try await witness.witness(unlessSizeIs: first.treeSize))
+            let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 2)
+            #expect(lines.map { AuditCheckpoint.receipt(Data($0.utf8)) } == [first, second])
+            #expect(second.isSigned(by: receipts.publicKeys[0]))
         }
     }
 }

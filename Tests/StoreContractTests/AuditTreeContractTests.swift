@@ -197,3 +197,50 @@ enum ReferenceMerkle {
         return o == oldRoot && r == newRoot && rest.isEmpty
     }
 }
+
+/// The tree's arithmetic on known answers: the leaves and roots of Certificate Transparency's
+/// Merkle test vectors (certificate-transparency-go, merkle tests), for every size 1…8.
+@Suite("audit Merkle tree: known answers")
+struct AuditMerkleKnownAnswerTests {
+    static let leaves = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+    static let roots = [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ]
+
+    @Test("the streaming root and the reference root give CT's roots; the empty tree's root is SHA-256 of nothing")
+    func knownRoots() throws {
+        #expect(Hex.string(AuditMerkleTree.emptyRoot) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        var accumulator = AuditMerkleTree.Accumulator()
+        var hashes: [Data] = []
+        for (index, leaf) in Self.leaves.enumerated() {
+            let hash = AuditMerkleTree.leafHash(eventHash: Data(try #require(Hex.data(leaf))))
+            accumulator.append(leafHash: hash)
+            hashes.append(hash)
+            #expect(Hex.string(accumulator.root) == Self.roots[index], "size \(index + 1)")
+            #expect(Hex.string(ReferenceMerkle.root(hashes[...])) == Self.roots[index], "size \(index + 1)")
+        }
+        // Every proof between the sizes verifies, and fails against another size's root.
+        for new in 1...8 {
+            for old in 1...new {
+                let ranges = AuditMerkleTree.consistencyRanges(from: Int64(old), to: Int64(new))
+                let proof = ranges.map { ReferenceMerkle.root(hashes[Int($0.lowerBound)..<Int($0.upperBound)]) }
+                let oldRoot = Data(try #require(Hex.data(Self.roots[old - 1]))), newRoot = Data(try #require(Hex.data(Self.roots[new - 1])))
+                #expect(AuditMerkleTree.verifyConsistency(oldSize: Int64(old), oldRoot: oldRoot, newSize: Int64(new), newRoot: newRoot, proof: proof))
+                if old < new {
+                    #expect(!AuditMerkleTree.verifyConsistency(oldSize: Int64(old), oldRoot: newRoot, newSize: Int64(new), newRoot: newRoot, proof: proof))
+                }
+                let index = old - 1
+                let path = AuditMerkleTree.inclusionRanges(index: Int64(index), size: Int64(new))
+                    .map { ReferenceMerkle.root(hashes[Int($0.lowerBound)..<Int($0.upperBound)]) }
+                #expect(AuditMerkleTree.verifyInclusion(leaf: hashes[index], index: Int64(index), size: Int64(new), proof: path, root: newRoot))
+            }
+        }
+    }
+}
