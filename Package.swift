@@ -55,6 +55,7 @@ let package = Package(
                 .embedInCode("0007_attempt_failures.sql"),
                 .embedInCode("0008_replay_sightings.sql"),
                 .embedInCode("0009_audit_tree.sql"),
+                .embedInCode("0010_audit_counts.sql"),
             ],
             swiftSettings: strict),
         // The compact pass's inner loop, built for several instruction sets and picked at run time
@@ -115,6 +116,7 @@ let package = Package(
                 .embedInCode("Migrations/0008_idempotency_claims.sql"),
                 .embedInCode("Migrations/0009_gallery_change_captures.sql"),
                 .embedInCode("Migrations/0010_audit_tree.sql"),
+                .embedInCode("Migrations/0011_audit_counts.sql"),
             ],
             swiftSettings: strict),
         .target(

@@ -12,5 +12,6 @@ public enum EmbeddedMigrations {
         ("0007_attempt_failures.sql", PackageResources._007_attempt_failures_sql),
         ("0008_replay_sightings.sql", PackageResources._008_replay_sightings_sql),
         ("0009_audit_tree.sql", PackageResources._009_audit_tree_sql),
+        ("0010_audit_counts.sql", PackageResources._010_audit_counts_sql),
     ]
 }

@@ -34,3 +34,38 @@ public struct Money: Hashable, Sendable, Codable {
         self.currency = currency
     }
 }
+
+extension Currency {
+    /// ISO 4217's minor-unit exponent: digits after the decimal point (2 unless listed).
+    public var minorUnitDigits: Int {
+        switch code {
+        case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF": 0
+        case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND": 3
+        case "CLF", "UYW": 4
+        default: 2
+        }
+    }
+}
+
+extension Money {
+    /// For people: the major units with thousands separated, "100,000.00 EUR" for 10000000 minor
+    /// units of EUR (integer arithmetic only; every Int64 formats, the minimum included).
+    public var formatted: String {
+        let digits = currency.minorUnitDigits
+        let magnitude = amountMinor.magnitude   // UInt64: Int64.min has no positive Int64
+        var divisor: UInt64 = 1
+        for _ in 0..<digits { divisor *= 10 }
+        let major = String(magnitude / divisor)
+        var grouped = ""
+        for (index, character) in major.enumerated() {
+            if index > 0 && (major.count - index) % 3 == 0 { grouped.append(",") }
+            grouped.append(character)
+        }
+        var text = (amountMinor < 0 ? "-" : "") + grouped
+        if digits > 0 {
+            let minor = String(magnitude % divisor)
+            text += "." + String(repeating: "0", count: digits - minor.count) + minor
+        }
+        return text + " " + currency.code
+    }
+}

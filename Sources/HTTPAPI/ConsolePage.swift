@@ -59,7 +59,7 @@ struct ConsoleState {
     func consoleLink(_ changes: [String: String?] = [:], fragment: String? = nil) -> String {
         var merged = values
         for (name, value) in changes { merged[name] = value }
-        return Self.link(path: "/console", names: Self.allNames, values: merged) + (fragment.map { "#" + $0 } ?? "")
+        return Self.link(path: "/console/ledger", names: Self.allNames, values: merged) + (fragment.map { "#" + $0 } ?? "")
     }
 
     /// The CSV export of exactly the filtered transfers: filters only, no page size or cursor,
@@ -80,8 +80,8 @@ struct ConsoleState {
 /// script at all, so the strict Content-Security-Policy can forbid every script source.
 struct ConsolePage {
     let device: Device
-    let report: IntegrityReport
-    let head: AuditHead
+    /// The integrity section, as `ConsoleRoutes.integrity` rendered it.
+    let integrity: String
     let state: ConsoleState
     let transfers: TransferPage
     /// The account the `account_id` filter names, when it exists: its balances head the table.
@@ -89,72 +89,20 @@ struct ConsolePage {
     let events: AuditEventPage
     /// True when the event list shows the newest events because no cursor or filter was given.
     let eventsFromTail: Bool
-    /// A checkpoint signed for this view (nil: no signing key configured).
-    let checkpoint: AuditCheckpoint?
 
     /// Enough of a hash to tell events apart at a glance; the full value is in the cell's title.
     static let hashPrefixLength = 12
 
     func render() -> String {
-        var html = """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>FacePay ledger console</title>
-        <style>\(Self.style)</style>
-        </head>
-        <body>
-        <header><h1>FacePay ledger console</h1>
-        <p class="who">Read only. Signed in as <code>\(escape(device.id))</code> (\(escape(device.role.rawValue))).</p></header>
-
-        """
-        html += integritySection()
-        html += transfersSection()
-        html += eventsSection()
-        html += "</body>\n</html>\n"
-        return html
+        ConsoleChrome.document(title: "FacePay ledger console", heading: "Ledger", device: device, current: .ledger,
+                               body: integrity + transfersSection() + eventsSection())
     }
 
     // MARK: Sections
 
-    private func integritySection() -> String {
-        var html = "<section id=\"integrity\">\n"
-        if report.ok {
-            html += "<p class=\"badge verified\" id=\"integrity-badge\">Ledger verified through audit event \(report.head.seq) — "
-            html += "\(report.eventsChecked) new events, \(report.transfersChecked) new transfers checked</p>\n"
-        } else {
-            html += "<div class=\"badge failed\" id=\"integrity-badge\"><p>Ledger integrity check failed — \(report.problems.count) "
-            html += report.problems.count == 1 ? "problem" : "problems"
-            html += " (\(report.eventsChecked) events, \(report.transfersChecked) transfers checked)</p>\n<ul>\n"
-            for problem in report.problems {
-                html += "<li>\(escape(problem.description))</li>\n"
-            }
-            html += "</ul>\n"
-            if report.problems.count >= ConsoleRoutes.problemsShownMax {
-                html += "<p>Listing stops at \(ConsoleRoutes.problemsShownMax) problems; <code>facepay audit verify</code> lists more.</p>\n"
-            }
-            // Each view re-checks only what came after the last verified head; say where to look further.
-            html += "<p><code>facepay audit verify --full</code> re-checks every row, including those verified before.</p>\n"
-            html += "</div>\n"
-        }
-        html += "<p class=\"head\">Audit head: seq <code id=\"head-seq\">\(head.seq)</code>, hash <code id=\"head-hash\">\(escape(head.hash))</code></p>\n"
-        if let checkpoint {
-            // A receipt: keep it anywhere the database's administrators cannot write, and check
-            // later that the log still extends it (`facepay audit verify --receipts`).
-            html += "<p class=\"checkpoint\" id=\"checkpoint\">Signed checkpoint: <code id=\"checkpoint-size\">\(checkpoint.treeSize)</code> events, "
-            html += "Merkle root <code title=\"\(escape(checkpoint.rootHash))\">\(escape(String(checkpoint.rootHash.prefix(Self.hashPrefixLength))))…</code>, "
-            html += "key <code>\(escape(checkpoint.keyID))</code>, \(escape(checkpoint.time)) — "
-            html += "<a id=\"save-receipt\" href=\"/v1/audit/checkpoint\" download=\"facepay-receipt.json\">save receipt</a></p>\n"
-        }
-        html += "</section>\n"
-        return html
-    }
-
     private func transfersSection() -> String {
         var html = "<section id=\"transfers\">\n<h2>Transfers</h2>\n"
-        html += "<form method=\"get\" action=\"/console#transfers\">\n"
+        html += "<form method=\"get\" action=\"/console/ledger#transfers\">\n"
         for (name, label) in [("account_id", "Account"), ("merchant_id", "Merchant"), ("device_id", "Device"), ("payment_id", "Payment")] {
             html += textInput(name, label: label, placeholder: nil)
         }
@@ -174,7 +122,7 @@ struct ConsolePage {
             html += """
             <table>
             <thead><tr><th>created at</th><th>transfer</th><th>kind</th><th>debit account</th><th>credit account</th>\
-            <th class="number">amount (minor units)</th><th>currency</th><th>payment</th><th>device</th><th>merchant</th>\
+            <th class="number">amount</th><th>currency</th><th>payment</th><th>device</th><th>merchant</th>\
             <th>pending transfer</th><th>expires at</th></tr></thead>
             <tbody>
 
@@ -182,7 +130,9 @@ struct ConsolePage {
             for transfer in transfers.transfers.map(TransferWire.init) {
                 let cells = [transfer.createdAt, transfer.transferID, transfer.kind, transfer.debitAccountID, transfer.creditAccountID]
                 html += "<tr class=\"transfer\">" + cells.map(cell).joined()
-                html += "<td class=\"number\">\(transfer.amount)</td>" + cell(transfer.currency)
+                // Major units for people; the exact minor units (what the API and CSV carry) on hover.
+                let money = Currency(transfer.currency).map { Money(amountMinor: transfer.amount, currency: $0).formatted } ?? String(transfer.amount)
+                html += "<td class=\"number amount\" title=\"\(transfer.amount) minor units\">\(escape(money))</td>" + cell(transfer.currency)
                 html += [transfer.paymentID, transfer.deviceID, transfer.merchantID, transfer.pendingTransferID, transfer.expiresAt]
                     .map { cell($0 ?? "") }.joined()
                 html += "</tr>\n"
@@ -215,7 +165,7 @@ struct ConsolePage {
 
     private func eventsSection() -> String {
         var html = "<section id=\"events\">\n<h2>Audit events</h2>\n"
-        html += "<form method=\"get\" action=\"/console#events\">\n"
+        html += "<form method=\"get\" action=\"/console/ledger#events\">\n"
         html += textInput("action", label: "Action", placeholder: "payment.approved")
         html += textInput("events_limit", label: "Per page", placeholder: "100", size: 5)
         html += hiddenInputs(ConsoleState.transferNames)
@@ -237,7 +187,7 @@ struct ConsolePage {
 
             """
             for event in events.events {
-                html += "<tr class=\"event\"><td class=\"number\">\(event.seq)</td>"
+                html += "<tr class=\"event\"><td class=\"number\"><a href=\"/console/events/\(event.seq)\" title=\"The event, its link to the one before, and verify up to here\">\(event.seq)</a></td>"
                 html += [event.time, event.actor, event.action, event.subject].map(cell).joined()
                 html += "<td class=\"detail\"><code>\(escape(event.detail))</code></td>"
                 html += "<td title=\"\(escape(event.hash))\"><code>\(escape(String(event.hash.prefix(Self.hashPrefixLength))))…</code></td></tr>\n"
@@ -273,6 +223,73 @@ struct ConsolePage {
         }.joined()
     }
 
+}
+
+/// What every console page shares: the document around it (title, navigation, style), and the
+/// integrity section (badge, audit head, signed checkpoint).
+enum ConsoleChrome {
+    enum Page: String { case overview, ledger }
+
+    static func document(title: String, heading: String, device: Device, current: Page, body: String) -> String {
+        func navigation(_ page: Page, _ path: String, _ label: String) -> String {
+            page == current ? "<a href=\"\(path)\" aria-current=\"page\">\(label)</a>" : "<a href=\"\(path)\">\(label)</a>"
+        }
+        return """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title))</title>
+        <style>\(style)</style>
+        </head>
+        <body>
+        <header><h1>FacePay console — \(escape(heading))</h1>
+        <nav aria-label="Console pages">\(navigation(.overview, "/console", "Overview")) · \(navigation(.ledger, "/console/ledger", "Ledger and audit events"))</nav>
+        <p class="who">Read only. Signed in as <code>\(escape(device.id))</code> (\(escape(device.role.rawValue))).</p></header>
+        <main>
+        \(body)</main>
+        </body>
+        </html>
+
+        """
+    }
+
+    private static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
+
+    static func integritySection(report: IntegrityReport, head: AuditHead, checkpoint: AuditCheckpoint?) -> String {
+        var html = "<section id=\"integrity\">\n"
+        if report.ok {
+            html += "<p class=\"badge verified\" id=\"integrity-badge\">Ledger verified through audit event \(report.head.seq) — "
+            html += "\(report.eventsChecked) new events, \(report.transfersChecked) new transfers checked</p>\n"
+        } else {
+            html += "<div class=\"badge failed\" id=\"integrity-badge\"><p>Ledger integrity check failed — \(report.problems.count) "
+            html += report.problems.count == 1 ? "problem" : "problems"
+            html += " (\(report.eventsChecked) events, \(report.transfersChecked) transfers checked)</p>\n<ul>\n"
+            for problem in report.problems {
+                html += "<li>\(escape(problem.description))</li>\n"
+            }
+            html += "</ul>\n"
+            if report.problems.count >= ConsoleRoutes.problemsShownMax {
+                html += "<p>Listing stops at \(ConsoleRoutes.problemsShownMax) problems; <code>facepay audit verify</code> lists more.</p>\n"
+            }
+            // Each view re-checks only what came after the last verified head; say where to look further.
+            html += "<p><code>facepay audit verify --full</code> re-checks every row, including those verified before.</p>\n"
+            html += "</div>\n"
+        }
+        html += "<p class=\"head\">Audit head: seq <code id=\"head-seq\">\(head.seq)</code>, hash <code id=\"head-hash\">\(escape(head.hash))</code></p>\n"
+        if let checkpoint {
+            // A receipt: keep it anywhere the database's administrators cannot write, and check
+            // later that the log still extends it (`facepay audit verify --receipts`).
+            html += "<p class=\"checkpoint\" id=\"checkpoint\">Signed checkpoint: <code id=\"checkpoint-size\">\(checkpoint.treeSize)</code> events, "
+            html += "Merkle root <code title=\"\(escape(checkpoint.rootHash))\">\(escape(String(checkpoint.rootHash.prefix(ConsolePage.hashPrefixLength))))…</code>, "
+            html += "key <code>\(escape(checkpoint.keyID))</code>, \(escape(checkpoint.time)) — "
+            html += "<a id=\"save-receipt\" href=\"/v1/audit/checkpoint\" download=\"facepay-receipt.json\">save receipt</a></p>\n"
+        }
+        html += "</section>\n"
+        return html
+    }
+
     static let style = """
     body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\
     h1{font-size:1.4em;margin:0}h2{font-size:1.15em;margin-top:1.5em}\
@@ -282,7 +299,12 @@ struct ConsolePage {
     .verified{background:#e3f5e6;border:1px solid #2e8540;color:#1b5e2b}\
     .failed{background:#fbe4e4;border:1px solid #b32121;color:#7a1212}\
     table{border-collapse:collapse;width:100%;font-size:13px}\
-    th,td{border:1px solid #ccc;padding:.25em .45em;text-align:left;vertical-align:top}\
+    th,td{border:1px solid #ccc;padding:.25em .45em;text-align:left;vertical-align:top;overflow-wrap:anywhere}\
+    td.amount{white-space:nowrap}.ok{color:#1b5e2b}.bad{color:#7a1212;font-weight:600}dl.event dt{font-weight:600}dl.event dd{margin:0 0 .4em 1em}\
+    ol.proof code,dd code{word-break:break-all}nav a{margin-right:.3em}nav a[aria-current]{font-weight:600}\
+    a:focus,button:focus,input:focus,select:focus{outline:2px solid #1a5fb4;outline-offset:1px}\
+    .breakdowns{display:grid;grid-template-columns:repeat(auto-fit,minmax(18em,1fr));gap:0 1.5em}\
+    #payments-chart{max-width:960px;border:1px solid #ddd}\
     th{background:#f2f2f2}.number{text-align:right;font-variant-numeric:tabular-nums}\
     td.detail code{white-space:pre-wrap;word-break:break-all}\
     form{margin:.5em 0}label{margin-right:.6em;white-space:nowrap}\

@@ -16,7 +16,10 @@ import Stores
 struct ConsoleRoutes {
     let reader: any AuditReader
     let receipts: AuditReceipts?
+    /// The overview's pre-aggregated counts (nil: the overview is not served, tests of the ledger page only).
+    let counts: (any AuditCountStore)?
     let queries: AuditorQueries
+    let clock: any WallClock
 
     /// No script, style only inline, nothing loaded from anywhere: whatever slipped into a value
     /// could not run even if escaping failed. Exactly the policy the console's contract names.
@@ -26,11 +29,73 @@ struct ConsoleRoutes {
 
     func register(on router: Router<FacePayRequestContext>) {
         let console = self
-        router.group("console")
-            .add(middleware: RequireRoleMiddleware(.auditor))
-            .get { request, context in
-                try await console.page(request, device: try context.requireDevice())
-            }
+        let group = router.group("console").add(middleware: RequireRoleMiddleware(.auditor))
+        group.get { request, context in
+            try await console.overview(request, device: try context.requireDevice())
+        }
+        group.get("ledger") { request, context in
+            try await console.page(request, device: try context.requireDevice())
+        }
+        group.get("events/:seq") { request, context in
+            try await console.event(request, seq: try context.parameters.require("seq"), device: try context.requireDevice())
+        }
+    }
+
+    func event(_ request: Request, seq text: String, device: Device) async throws -> Response {
+        let parameters = AuditorQueries.parameters(request)
+        guard let seq = try queries.count(["seq": text], "seq"), seq >= 1 else {
+            throw FacePayError.invalidField("seq", "must be an event's seq, 1 or more")
+        }
+        let verify = parameters["verify"] == "1"
+        let page = try await reader.auditEvents(AuditEventQuery(afterSeq: max(0, seq - 2), limit: seq == 1 ? 1 : 2)).events
+        guard let event = page.last, event.seq == seq else {
+            throw FacePayError(.notFound, code: "not_found", detail: "no audit event \(seq)")
+        }
+        let proof = try await receipts?.proof(from: nil, event: seq)
+        let verification: String?? = verify ? .some(try await AuditChain.firstBreak(in: reader, through: seq)) : nil
+        let html = ConsoleEventPage(device: device, integrity: try await integrity(), event: event,
+                                    previous: page.count == 2 ? page.first : nil, proof: proof, verification: verification).render()
+        return Self.htmlResponse(html)
+    }
+
+    /// Events folded into the counts per view at most; a larger backlog (after a long load with
+    /// nobody looking) is caught up over the next views, and the page says how far it got.
+    static let overviewFoldMax = 200_000
+
+    func overview(_ request: Request, device: Device) async throws -> Response {
+        let parameters = AuditorQueries.parameters(request)
+        let period = try ConsoleOverview.Period.parse(parameters, values: queries, now: clock.now())
+        guard let counts else {
+            throw FacePayError(.unavailable, code: "overview_unavailable", detail: "this server keeps no overview counts")
+        }
+        // The events written since the last view are folded first (their number, not the ledger's, is the cost).
+        try await AuditCounts.catchUp(counts, reader: reader, eventsMax: Self.overviewFoldMax)
+        let overview = ConsoleOverview(period: period, rows: try await counts.auditCounts(firstHour: period.firstHour, lastHour: period.lastHour))
+        let page = ConsoleOverviewPage(device: device, overview: overview, integrity: try await integrity(), now: clock.now())
+        return Self.htmlResponse(page.render())
+    }
+
+    /// The badge, the head and a signed checkpoint, as every console page shows them.
+    func integrity() async throws -> String {
+        // Verified on every view, so the badge is computed now, not cached from before a
+        // tampering — incrementally: only what was written since the last verified state (the
+        // state advances only when nothing was wrong, so a red badge stays red).
+        let report = try await reader.verifyIntegrity(newSinceLastRun: Self.problemsShownMax)
+        let head = try await reader.auditHead() ?? AuditHead.genesis
+        return ConsoleChrome.integritySection(report: report, head: head, checkpoint: try await receipts?.checkpoint())
+    }
+
+    static func htmlResponse(_ html: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.contentSecurityPolicy] = contentSecurityPolicy
+        headers[.xContentTypeOptions] = "nosniff"
+        // Ledger data: never kept by a browser or proxy cache, never framed by another page,
+        // and links out (none today) would not carry the filters in a Referer.
+        headers[.cacheControl] = "no-store"
+        headers[frameOptionsHeader] = "DENY"
+        headers[referrerPolicyHeader] = "no-referrer"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     func page(_ request: Request, device: Device) async throws -> Response {
@@ -41,16 +106,15 @@ struct ConsoleRoutes {
             action: try queries.identifier(parameters, "action"),
             afterSeq: try parse("events_cursor", as: "cursor", parameters) { try queries.cursor($0) },
             limit: try parse("events_limit", as: "limit", parameters) { try queries.limit($0, defaultLimit: nil) })
+        // The overview's links name a period: its events start there too.
+        eventQuery.since = transferQuery.since
 
-        // Verified on every view, so the badge is computed now, not cached from before a
-        // tampering — incrementally: only what was written since the last verified state (the
-        // state advances only when nothing was wrong, so a red badge stays red).
-        let report = try await reader.verifyIntegrity(newSinceLastRun: Self.problemsShownMax)
+        let integrity = try await integrity()
         let head = try await reader.auditHead() ?? AuditHead.genesis
         // Landing on the console shows what happened lately. The store pages forward only, so
         // with an action filter the list starts at the first event (finding the newest matching
         // events would mean scanning the log).
-        let eventsFromTail = eventQuery.afterSeq == nil && eventQuery.action == nil
+        let eventsFromTail = eventQuery.afterSeq == nil && eventQuery.action == nil && eventQuery.since == nil
         if eventsFromTail {
             eventQuery.afterSeq = max(0, head.seq - Int64(eventQuery.limit))
         }
@@ -58,21 +122,10 @@ struct ConsoleRoutes {
         var account: Account?
         if let accountID = transferQuery.accountID { account = try await reader.account(id: accountID) }
         let page = ConsolePage(
-            device: device, report: report, head: head, state: ConsoleState(parameters: parameters),
+            device: device, integrity: integrity, state: ConsoleState(parameters: parameters),
             transfers: transfers, account: account,
-            events: try await reader.auditEvents(eventQuery), eventsFromTail: eventsFromTail,
-            checkpoint: try await receipts?.checkpoint())
-
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
-        headers[.xContentTypeOptions] = "nosniff"
-        // Ledger data: never kept by a browser or proxy cache, never framed by another page,
-        // and links out (none today) would not carry the filters in a Referer.
-        headers[.cacheControl] = "no-store"
-        headers[Self.frameOptionsHeader] = "DENY"
-        headers[Self.referrerPolicyHeader] = "no-referrer"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page.render())))
+            events: try await reader.auditEvents(eventQuery), eventsFromTail: eventsFromTail)
+        return Self.htmlResponse(page.render())
     }
 
     /// Problems listed under a red badge; past this the list says it was cut.

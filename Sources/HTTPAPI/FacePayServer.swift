@@ -60,7 +60,7 @@ public struct FacePayServer: Sendable {
                 PaymentStores(ledger: sqlite, customers: sqlite, idempotency: sqlite, challenges: sqlite.challenges,
                               replayGuard: sqlite.replayGuard(settings: liveness), attemptFailures: database)
             },
-            devices: database, reader: database, health: database, tree: database,
+            devices: database, reader: database, health: database, tree: database, counts: database,
             services: [
                 writer,
                 HoldExpiryService(database: database, clock: clock, logger: logger),
@@ -98,7 +98,7 @@ public struct FacePayServer: Sendable {
                               replayGuard: PostgresReplayGuardStore(database: postgres.database, settings: liveness, coder: replayCoder),
                               attemptFailures: attemptFailures)
             },
-            devices: postgres, reader: postgres, health: PostgresNodeHealth(stores: postgres, follower: follower), tree: postgres,
+            devices: postgres, reader: postgres, health: PostgresNodeHealth(stores: postgres, follower: follower), tree: postgres, counts: postgres,
             services: [
                 follower,
                 PostgresMaintenanceService(stores: postgres, clock: clock, retention: settings.retention, logger: logger),
@@ -117,6 +117,8 @@ public struct FacePayServer: Sendable {
         let health: any StoreHealth
         /// The audit log's Merkle tree nodes (receipts).
         let tree: any AuditTreeStore
+        /// The console overview's counts.
+        let counts: any AuditCountStore
         let services: [any Service]
         /// The backend's group commit, for the metrics.
         let commitObserver: CommitBatchObserver
@@ -183,8 +185,9 @@ public struct FacePayServer: Sendable {
             AuditReceipts(tree: backend.tree, reader: backend.reader,
                           keys: try AuditSigningKeySource(path: path, createIfMissing: settings.createAuditSigningKey), clock: clock)
         }
-        AuditorRoutes(reader: backend.reader, receipts: receipts, queries: AuditorQueries(limits: settings.limits)).register(on: router)
-        ConsoleRoutes(reader: backend.reader, receipts: receipts, queries: AuditorQueries(limits: settings.limits)).register(on: router)
+        let queries = AuditorQueries(limits: settings.limits)
+        AuditorRoutes(reader: backend.reader, receipts: receipts, queries: queries).register(on: router)
+        ConsoleRoutes(reader: backend.reader, receipts: receipts, counts: backend.counts, queries: queries, clock: clock).register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(

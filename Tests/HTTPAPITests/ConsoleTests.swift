@@ -22,7 +22,7 @@ struct ConsoleTests {
         }
 
         var eventSeqs: [Int] {
-            html.matches(of: /<tr class="event"><td class="number">(\d+)<\/td>/).compactMap { Int($0.output.1) }
+            html.matches(of: /<tr class="event"><td class="number"><a href="\/console\/events\/\d+"[^>]*>(\d+)<\/a><\/td>/).compactMap { Int($0.output.1) }
         }
 
         /// The target of the link with this id, as the browser would follow it (entities decoded;
@@ -72,7 +72,7 @@ struct ConsoleTests {
             let transferIDs = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor).transferIDs
             #expect(transferIDs.count == 4)
 
-            let page = try await Self.get(auditor, "/console")
+            let page = try await Self.get(auditor, "/console/ledger")
             #expect(page.status == 200)
             #expect(page.headers.first(name: "Content-Type") == "text/html; charset=utf-8")
             #expect(page.headers.first(name: "Content-Security-Policy") == "default-src 'none'; style-src 'unsafe-inline'")
@@ -85,7 +85,7 @@ struct ConsoleTests {
             let head = try await auditor.send(.GET, "/v1/audit/head").json()
             let headSeq = try #require(head["seq"] as? Int)
             #expect(page.html.contains(#"<p class="badge verified" id="integrity-badge">Ledger verified through audit event \#(headSeq) — \#(report.eventsChecked) new events, 4 new transfers checked</p>"#))
-            let again = try await Self.get(auditor, "/console")
+            let again = try await Self.get(auditor, "/console/ledger")
             #expect(again.html.contains(#"Ledger verified through audit event \#(headSeq) — 0 new events, 0 new transfers checked"#),
                     "the next view re-checks only what came after the verified head")
             #expect(page.html.contains(#"<code id="head-seq">\#(headSeq)</code>"#))
@@ -107,7 +107,7 @@ struct ConsoleTests {
 
             // Follow "Next page" from the first page to the end: one row each, in ledger order.
             var seen: [String] = []
-            var path: String? = "/console?limit=1"
+            var path: String? = "/console/ledger?limit=1"
             while let current = path {
                 let page = try await Self.get(auditor, current)
                 try #require(page.status == 200, "\(current): \(page.html)")
@@ -120,7 +120,7 @@ struct ConsoleTests {
             #expect(seen == transferIDs)
 
             // The device filter keeps only the terminal's two payments; the CSV link carries it.
-            let filtered = try await Self.get(auditor, "/console?device_id=T-1&limit=50")
+            let filtered = try await Self.get(auditor, "/console/ledger?device_id=T-1&limit=50")
             #expect(filtered.transferIDs == Array(transferIDs.suffix(2)))
             #expect(filtered.html.contains(#"name="device_id" size="20" value="T-1""#), "the form shows the filter in force")
             let csvPath = try #require(filtered.link(id: "transfers-csv"))
@@ -129,15 +129,15 @@ struct ConsoleTests {
             #expect(csv.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",")[0]) } == filtered.transferIDs)
 
             // The account filter heads the table with the wallet's balances: 5000 + 1000 − 700 − 300.
-            let wallet = try await Self.get(auditor, "/console?account_id=\(walletID)")
+            let wallet = try await Self.get(auditor, "/console/ledger?account_id=\(walletID)")
             #expect(wallet.transferIDs == transferIDs)
             #expect(wallet.html.contains(#"<span class="number" id="account-available">5000</span>"#))
-            let unknown = try await Self.get(auditor, "/console?account_id=acc_nothing")
+            let unknown = try await Self.get(auditor, "/console/ledger?account_id=acc_nothing")
             #expect(unknown.transferIDs.isEmpty)
             #expect(unknown.html.contains(#"<p class="empty" id="account-summary">No account <code>acc_nothing</code>.</p>"#))
 
             // The event list pages on its own cursor and leaves the transfer list where it was.
-            let events = try await Self.get(auditor, "/console?limit=1&events_cursor=0&events_limit=2")
+            let events = try await Self.get(auditor, "/console/ledger?limit=1&events_cursor=0&events_limit=2")
             #expect(events.eventSeqs == [1, 2])
             let nextEvents = try #require(events.link(id: "events-next"))
             #expect(nextEvents.contains("limit=1") && nextEvents.contains("events_cursor=2"))
@@ -145,7 +145,7 @@ struct ConsoleTests {
             #expect(second.eventSeqs == [3, 4])
             #expect(second.transferIDs == [transferIDs[0]])
 
-            let approved = try await Self.get(auditor, "/console?action=payment.approved")
+            let approved = try await Self.get(auditor, "/console/ledger?action=payment.approved")
             #expect(approved.eventSeqs.count == 2)
             #expect(!approved.html.contains(">deposit.posted<") && !approved.html.contains(">customer.enrolled<"))
         }
@@ -163,17 +163,17 @@ struct ConsoleTests {
             #expect((payments?.first?["detail"] as? String)?.contains(#"<script>alert(1)</script><b>&\"'"#) == true,
                     "the reference reached the audit log as typed")
 
-            let page = try await Self.get(auditor, "/console?action=payment.approved")
+            let page = try await Self.get(auditor, "/console/ledger?action=payment.approved")
             #expect(page.status == 200)
             #expect(!page.html.contains("<script") && !page.html.contains("<b>"))
             #expect(page.html.contains(#"&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;&amp;\&quot;&#39;"#))
 
             // Reflected from the query string into the form: still text.
-            let reflected = try await Self.get(auditor, "/console?action=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+            let reflected = try await Self.get(auditor, "/console/ledger?action=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
             #expect(reflected.status == 200)
             #expect(!reflected.html.contains("<script"))
             #expect(reflected.html.contains(#"value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;""#))
-            #expect(reflected.link(id: "events-newest") == "/console", "links percent-encode, never splice")
+            #expect(reflected.link(id: "events-newest") == "/console/ledger", "links percent-encode, never splice")
         }
     }
 
@@ -182,14 +182,14 @@ struct ConsoleTests {
         try await TestServer.with { server in
             let (terminal, _, kiosk, auditor) = try server.cast()
             for client in [terminal, kiosk] {
-                let refused = try await client.send(.GET, "/console")
+                let refused = try await client.send(.GET, "/console/ledger")
                 #expect(refused.status == 403)
                 #expect(refused.contentType == ProblemDetails.mediaType)
                 #expect(try refused.json()["code"] as? String == "wrong_role")
             }
             for (query, parameter) in [("limit=0", "limit"), ("since=yesterday", "since"), ("cursor=-4", "cursor"),
                                        ("events_cursor=abc", "events_cursor"), ("events_limit=100000", "events_limit")] {
-                let console = try await auditor.send(.GET, "/console?\(query)")
+                let console = try await auditor.send(.GET, "/console/ledger?\(query)")
                 #expect(console.status == 400, "\(query)")
                 #expect(console.contentType == ProblemDetails.mediaType)
                 let problem = try console.json()
@@ -197,7 +197,7 @@ struct ConsoleTests {
                 #expect((problem["detail"] as? String)?.contains("'\(parameter)'") == true, "\(query): \(problem)")
             }
             let json = try await auditor.send(.GET, "/v1/ledger/transfers?limit=0").json()
-            let console = try await auditor.send(.GET, "/console?limit=0").json()
+            let console = try await auditor.send(.GET, "/console/ledger?limit=0").json()
             #expect(json["detail"] as? String == console["detail"] as? String)
         }
     }
@@ -207,14 +207,14 @@ struct ConsoleTests {
         try await TestServer.with { server in
             let (terminal, _, kiosk, auditor) = try server.cast()
             try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
-            #expect(try await Self.get(auditor, "/console").html.contains("Ledger verified"))
+            #expect(try await Self.get(auditor, "/console/ledger").html.contains("Ledger verified"))
 
             // What an attacker holding the file would do: remove the guard, then rewrite history.
             try await server.database.pool.write { db in
                 try db.execute(sql: "DROP TRIGGER audit_events_no_update")
                 try db.execute(sql: #"UPDATE audit_events SET detail = '{"amount":1}' WHERE seq = 2"#)
             }
-            let page = try await Self.get(auditor, "/console")
+            let page = try await Self.get(auditor, "/console/ledger")
             #expect(page.status == 200)
             #expect(page.html.contains(#"<div class="badge failed" id="integrity-badge"><p>Ledger integrity check failed — "#))
             #expect(!page.html.contains("Ledger verified"))

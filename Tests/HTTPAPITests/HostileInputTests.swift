@@ -115,15 +115,15 @@ struct HostileInputTests {
             let times = ["9999-12-31T23:59:59-12:00", "0000-01-01T00:00:00+14:00", "+275760-09-13T00:00:00Z", "2026-13-01T00:00:00Z",
                          "2026-02-30T00:00:00Z", String(repeating: "9", count: 200), "1e400"]
             var cases: [String] = []
-            for path in ["/v1/ledger/transfers", "/v1/ledger/transfers.csv", "/v1/audit/events", "/console"] {
+            for path in ["/v1/ledger/transfers", "/v1/ledger/transfers.csv", "/v1/audit/events", "/console/ledger"] {
                 for value in integers + ["0", "1001"] { cases.append("\(path)?limit=\(value)") }
                 for value in integers { cases.append("\(path)?cursor=\(value)") }
                 for value in times { cases.append("\(path)?since=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)") }
             }
-            for path in ["/v1/ledger/transfers", "/v1/ledger/transfers.csv", "/console"] {
+            for path in ["/v1/ledger/transfers", "/v1/ledger/transfers.csv", "/console/ledger"] {
                 for value in times { cases.append("\(path)?until=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)") }
             }
-            for value in integers { cases.append("/console?events_cursor=\(value)"); cases.append("/console?events_limit=\(value)") }
+            for value in integers { cases.append("/console/ledger?events_cursor=\(value)"); cases.append("/console/ledger?events_limit=\(value)") }
             for path in cases {
                 try await Self.expectRefused(auditor, .GET, path, what: path)
             }

@@ -309,7 +309,7 @@ struct OpenAPIContractTests {
             IdentityRoutes().register(on: router)
             PaymentRoutes(payments: server.payments).register(on: router)
             AuditorRoutes(reader: server.database, receipts: nil, queries: queries).register(on: router)
-            ConsoleRoutes(reader: server.database, receipts: nil, queries: queries).register(on: router)
+            ConsoleRoutes(reader: server.database, receipts: nil, counts: server.database, queries: queries, clock: SystemWallClock()).register(on: router)
             let registered = Set(router.routes.map { "\($0.method.rawValue) \(OpenAPIDocument.shape($0.path.description))" })
             let documented = Set(document.operations.keys)
             #expect(registered.subtracting(documented).isEmpty, "routes missing from openapi.json: \(registered.subtracting(documented).sorted())")
@@ -575,9 +575,17 @@ struct OpenAPIContractTests {
         try await log.send(kiosk, .GET, "/v1/ledger/transfers", expect: 403)
 
         // The console.
+        try await log.send(auditor, .GET, "/console/ledger", expect: 200)
+        try await log.send(auditor, .GET, "/console/ledger?limit=0", expect: 400)
+        try await log.send(terminal, .GET, "/console/ledger", expect: 403)
         try await log.send(auditor, .GET, "/console", expect: 200)
-        try await log.send(auditor, .GET, "/console?limit=0", expect: 400)
-        try await log.send(terminal, .GET, "/console", expect: 403)
+        try await log.send(auditor, .GET, "/console?period=7d", expect: 200)
+        try await log.send(auditor, .GET, "/console?period=custom", expect: 400)
+        try await log.send(kiosk, .GET, "/console", expect: 403)
+        try await log.send(auditor, .GET, "/console/events/1?verify=1", expect: 200)
+        try await log.send(auditor, .GET, "/console/events/99999999", expect: 404)
+        try await log.send(auditor, .GET, "/console/events/first", expect: 400)
+        try await log.send(terminal, .GET, "/console/events/1", expect: 403)
 
         // Last, a tampered ledger, so the integrity report's problems meet their schema too.
         try await server.database.pool.write { db in
@@ -586,6 +594,6 @@ struct OpenAPIContractTests {
         }
         let report = try await log.send(auditor, .GET, "/v1/audit/verify", expect: 200)
         #expect(try report.json()["ok"] as? Bool == false)
-        try await log.send(auditor, .GET, "/console", expect: 200)
+        try await log.send(auditor, .GET, "/console/ledger", expect: 200)
     }
 }
