@@ -49,17 +49,10 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/facepay-contract.XXXXXX")
 report_dir=${CONTRACT_REPORT_DIR:-$work/reports}
-server_pid=
-stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    server_pid=
-}
+. .ci/dev-server.sh
 finish() {
     status=$?
-    stop_server
+    dev_server_stop
     if [ "$status" -ne 0 ] && [ -f "$work/serve.log" ]; then
         echo "contract: last lines of the server log:" >&2
         tail -n 40 "$work/serve.log" >&2 || true
@@ -70,32 +63,8 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-# A fresh data directory: the server creates its development PKI in $work/data/pki.
-"$binary" serve --data-dir "$work/data" --listen 127.0.0.1:0 --ops-listen 127.0.0.1:0 \
-    >"$work/serve.out" 2>"$work/serve.log" &
-server_pid=$!
-port=
-for _ in $(seq 1 600); do
-    port=$(sed -n 's|.*https://127\.0\.0\.1:\([0-9][0-9]*\)/v1/me.*|\1|p' "$work/serve.out" | head -n 1)
-    [ -n "$port" ] && break
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "contract: the server exited before it listened" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-if [ -z "$port" ]; then
-    echo "contract: the server printed no curl line within 60 s" >&2
-    exit 1
-fi
-base_url=https://127.0.0.1:$port
-pki=$work/data/pki
+dev_server_start "$seed" contract
 echo "contract: server on $base_url, seed $seed, at most $max_examples examples per operation, ${seconds_per_role}s per role"
-
-# Real data first (the development kiosk and terminal): enrolled customers, approved and
-# declined payments, deposits, audit events. Otherwise the auditor's reads only ever answer
-# empty pages, and their response schemas are checked against nothing.
-"$binary" simulate --url "$base_url" --data-dir "$work/data" --customers 5 --payments 30 --seed "$seed" >"$work/simulate.out"
 
 failed=()
 run_number=0

@@ -305,7 +305,7 @@ enum ConsoleChrome {
     a:focus,button:focus,input:focus,select:focus{outline:2px solid #1a5fb4;outline-offset:1px}\
     .breakdowns{display:grid;grid-template-columns:repeat(auto-fit,minmax(18em,1fr));gap:0 1.5em}\
     #payments-chart{max-width:960px;border:1px solid #ddd}\
-    th{background:#f2f2f2}.number{text-align:right;font-variant-numeric:tabular-nums}\
+    th{background:#f2f2f2;overflow-wrap:normal}.number{text-align:right;font-variant-numeric:tabular-nums}\
     td.detail code{white-space:pre-wrap;word-break:break-all}\
     form{margin:.5em 0}label{margin-right:.6em;white-space:nowrap}\
     .note,.empty{color:#555}.paging{margin:.6em 0}
