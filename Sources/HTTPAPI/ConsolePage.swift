@@ -41,7 +41,8 @@ enum HTMLEscaping {
 struct ConsoleState {
     /// The filters of `/v1/ledger/transfers`, in the order links spell them.
     static let transferFilterNames = ["account_id", "merchant_id", "device_id", "payment_id", "since", "until"]
-    static let transferNames = transferFilterNames + ["limit", "cursor"]
+    /// `order`: `newest` (the default) or `oldest` first.
+    static let transferNames = transferFilterNames + ["limit", "cursor", "order"]
     /// The event list has its own names so both tables page independently on one page.
     static let eventNames = ["action", "events_limit", "events_cursor"]
     static let allNames = transferNames + eventNames
@@ -113,6 +114,8 @@ struct ConsolePage {
         html += hiddenInputs(ConsoleState.eventNames)
         html += "<button type=\"submit\">Filter</button> <a href=\"\(escape(state.consoleLink(Dictionary(uniqueKeysWithValues: ConsoleState.transferNames.map { ($0, nil) }), fragment: "transfers")))\">Clear</a>\n"
         html += "</form>\n"
+        let oldestFirst = state["order"] == "oldest"
+        html += "<p class=\"note\">\(oldestFirst ? "Oldest" : "Newest") first. <a id=\"transfers-order\" href=\"\(escape(state.consoleLink(["order": oldestFirst ? nil : "oldest", "cursor": nil], fragment: "transfers")))\">\(oldestFirst ? "Newest" : "Oldest") first</a></p>\n"
         html += "<p><a id=\"transfers-csv\" href=\"\(escape(state.csvLink))\">Download these transfers as CSV</a> (every page)</p>\n"
         html += accountSummary()
 

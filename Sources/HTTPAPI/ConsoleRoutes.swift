@@ -101,7 +101,13 @@ struct ConsoleRoutes {
     func page(_ request: Request, device: Device) async throws -> Response {
         let parameters = AuditorQueries.parameters(request)
         // Parse everything before reading anything, so a bad value costs no database work.
-        let transferQuery = try queries.transferQuery(request)
+        var transferQuery = try queries.transferQuery(request)
+        // People read the newest first; `order=oldest` is the JSON API's and the CSV's order.
+        switch parameters["order"] ?? "" {
+        case "", "newest": transferQuery.newestFirst = true
+        case "oldest": transferQuery.newestFirst = false
+        default: throw FacePayError.invalidField("order", "must be newest or oldest")
+        }
         var eventQuery = AuditEventQuery(
             action: try queries.identifier(parameters, "action"),
             afterSeq: try parse("events_cursor", as: "cursor", parameters) { try queries.cursor($0) },

@@ -68,9 +68,10 @@ extension PostgresStores: DeviceRegistry, AuditReader, StoreHealth {
     /// Transfers oldest first, in pages; the same conditions as SQLite's (ids sort by time).
     public func transfers(_ query: TransferQuery) async throws -> TransferPage {
         precondition(query.limit > 0, "page size must be positive")
-        var conditions = ["seq > $1"]
+        var conditions = [query.newestFirst ? "seq < $1" : "seq > $1"]
         var bindings = PostgresBindings()
-        bindings.append(query.afterSeq ?? 0)
+        let cursor: Int64 = query.afterSeq ?? (query.newestFirst ? Int64.max : 0)
+        bindings.append(cursor)
         func add(_ condition: String, _ value: String) {
             bindings.append(value)
             conditions.append("\(condition) $\(bindings.count)")
@@ -85,7 +86,7 @@ extension PostgresStores: DeviceRegistry, AuditReader, StoreHealth {
             conditions.append("(debit_account_id = $\(bindings.count) OR credit_account_id = $\(bindings.count))")
         }
         bindings.append(Int64(query.limit + 1))
-        let sql = "SELECT \(PostgresRows.transferColumns) FROM transfers WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT $\(bindings.count)"
+        let sql = "SELECT \(PostgresRows.transferColumns) FROM transfers WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq \(query.newestFirst ? "DESC" : "ASC") LIMIT $\(bindings.count)"
         let rows = try await database.read { connection in
             try await PostgresRows.all(connection, PostgresQuery(unsafeSQL: sql, binds: bindings)) {
                 (try PostgresRows.transfer($0), try $0["seq"].decode(Int64.self))

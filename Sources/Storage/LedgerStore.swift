@@ -154,8 +154,10 @@ public enum LedgerStore {
     /// Transfers for auditors, oldest first, in pages (`GET /v1/ledger/transfers`).
     public static func transfers(_ db: Database, _ query: TransferQuery) throws -> TransferPage {
         precondition(query.limit > 0, "page size must be positive")
-        var conditions = ["seq > ?"]
-        var arguments: StatementArguments = [query.afterSeq ?? 0]
+        var conditions = [query.newestFirst ? "seq < ?" : "seq > ?"]
+        let cursor: Int64 = query.afterSeq ?? (query.newestFirst ? Int64.max : 0)
+        var arguments: StatementArguments = [cursor]
+        let order = query.newestFirst ? "DESC" : "ASC"
         if let merchantID = query.merchantID {
             conditions.append("merchant_id = ?")
             _ = arguments.append(contentsOf: [merchantID])
@@ -187,7 +189,7 @@ public enum LedgerStore {
             _ = sideArguments.append(contentsOf: [query.limit + 1])
             return try Row.fetchAll(db, sql: """
                 SELECT \(LedgerRows.transferColumns) FROM transfers WHERE \(sideConditions.joined(separator: " AND "))
-                ORDER BY seq LIMIT ?
+                ORDER BY seq \(order) LIMIT ?
                 """, arguments: sideArguments)
         }
         // An account is on either side; two ordered index scans merged here page in O(limit)
@@ -195,7 +197,8 @@ public enum LedgerStore {
         let rows = query.accountID == nil
             ? try fetch(nil)
             : Array((try fetch("debit_account_id") + fetch("credit_account_id"))
-                .sorted { ($0[12] as Int64) < ($1[12] as Int64) }.prefix(query.limit + 1))
+                .sorted { query.newestFirst ? ($0[12] as Int64) > ($1[12] as Int64) : ($0[12] as Int64) < ($1[12] as Int64) }
+                .prefix(query.limit + 1))
         let page = rows.prefix(query.limit)
         let transfers = try page.map(LedgerRows.transfer(from:))
         let lastSeq: Int64? = page.last?[12]

@@ -12,12 +12,14 @@ public struct TransferQuery: Sendable, Equatable {
     public var since: Date?
     /// created_at < until.
     public var until: Date?
-    /// The previous page's `nextCursor`.
+    /// The previous page's `nextCursor`: the page continues after it in the page's order.
     public var afterSeq: Int64?
     public var limit: Int
+    /// Newest first (the console's default): descending seq, the cursor continuing below.
+    public var newestFirst: Bool
 
     public init(accountID: String? = nil, merchantID: String? = nil, deviceID: String? = nil, paymentID: String? = nil,
-                since: Date? = nil, until: Date? = nil, afterSeq: Int64? = nil, limit: Int = 100) {
+                since: Date? = nil, until: Date? = nil, afterSeq: Int64? = nil, limit: Int = 100, newestFirst: Bool = false) {
         self.accountID = accountID
         self.merchantID = merchantID
         self.deviceID = deviceID
@@ -26,6 +28,7 @@ public struct TransferQuery: Sendable, Equatable {
         self.until = until
         self.afterSeq = afterSeq
         self.limit = limit
+        self.newestFirst = newestFirst
     }
 }
 

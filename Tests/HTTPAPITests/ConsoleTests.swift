@@ -91,7 +91,10 @@ struct ConsoleTests {
             #expect(page.html.contains(#"<code id="head-seq">\#(headSeq)</code>"#))
             #expect(page.html.contains(#"<code id="head-hash">\#(try #require(head["hash"] as? String))</code>"#))
 
-            #expect(page.transferIDs == transferIDs)
+            #expect(page.transferIDs == transferIDs.reversed(), "newest first")
+            #expect(try await Self.get(auditor, "/console/ledger?order=oldest").transferIDs == transferIDs)
+            #expect(page.link(id: "transfers-order") == "/console/ledger?order=oldest")
+            #expect(page.html.contains(#"title="1000 minor units">10.00 EUR</td>"#), "amounts in major units, minor units on hover")
             #expect(page.link(id: "transfers-next") == nil, "one page holds them all")
             // Landing shows the newest events, up to the default page size.
             #expect(page.eventSeqs.last == headSeq)
@@ -105,7 +108,7 @@ struct ConsoleTests {
             let (terminal, _, kiosk, auditor) = try server.cast()
             let (transferIDs, walletID) = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
 
-            // Follow "Next page" from the first page to the end: one row each, in ledger order.
+            // Follow "Next page" from the first page to the end: one row each, newest first.
             var seen: [String] = []
             var path: String? = "/console/ledger?limit=1"
             while let current = path {
@@ -117,20 +120,21 @@ struct ConsoleTests {
                 if let next = path { #expect(next.contains("limit=1"), "the page size travels with the cursor") }
                 try #require(seen.count <= transferIDs.count, "paging must end")
             }
-            #expect(seen == transferIDs)
+            #expect(seen == transferIDs.reversed())
 
             // The device filter keeps only the terminal's two payments; the CSV link carries it.
             let filtered = try await Self.get(auditor, "/console/ledger?device_id=T-1&limit=50")
-            #expect(filtered.transferIDs == Array(transferIDs.suffix(2)))
+            #expect(filtered.transferIDs == Array(transferIDs.suffix(2).reversed()))
             #expect(filtered.html.contains(#"name="device_id" size="20" value="T-1""#), "the form shows the filter in force")
             let csvPath = try #require(filtered.link(id: "transfers-csv"))
             #expect(csvPath == "/v1/ledger/transfers.csv?device_id=T-1", "filters only: the export is every page")
             let csv = String(decoding: try await auditor.send(.GET, csvPath).body, as: UTF8.self)
-            #expect(csv.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",")[0]) } == filtered.transferIDs)
+            #expect(csv.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",")[0]) } == filtered.transferIDs.reversed(),
+                    "the CSV keeps the ledger's order")
 
             // The account filter heads the table with the wallet's balances: 5000 + 1000 − 700 − 300.
             let wallet = try await Self.get(auditor, "/console/ledger?account_id=\(walletID)")
-            #expect(wallet.transferIDs == transferIDs)
+            #expect(wallet.transferIDs == transferIDs.reversed())
             #expect(wallet.html.contains(#"<span class="number" id="account-available">5000</span>"#))
             let unknown = try await Self.get(auditor, "/console/ledger?account_id=acc_nothing")
             #expect(unknown.transferIDs.isEmpty)
@@ -143,7 +147,7 @@ struct ConsoleTests {
             #expect(nextEvents.contains("limit=1") && nextEvents.contains("events_cursor=2"))
             let second = try await Self.get(auditor, nextEvents)
             #expect(second.eventSeqs == [3, 4])
-            #expect(second.transferIDs == [transferIDs[0]])
+            #expect(second.transferIDs == [transferIDs.last!])
 
             let approved = try await Self.get(auditor, "/console/ledger?action=payment.approved")
             #expect(approved.eventSeqs.count == 2)
