@@ -9,6 +9,7 @@ import Stores
 struct ConsoleEventPage {
     let device: Device
     let integrity: String
+    let time: ConsoleTime
     let event: AuditEvent
     let previous: AuditEvent?
     /// The inclusion proof, when the server has a signing key.
@@ -21,7 +22,8 @@ struct ConsoleEventPage {
         let linked = event.seq == 1 ? event.prevHash == AuditHead.genesisHash : previous?.hash == event.prevHash
         var html = integrity
         html += "<section id=\"event\" aria-labelledby=\"event-heading\"><h2 id=\"event-heading\">Audit event \(event.seq)</h2>\n<dl class=\"event\">\n"
-        for (term, value) in [("event id", event.eventID), ("time", event.time), ("actor", event.actor), ("action", event.action), ("subject", event.subject)] {
+        html += "<dt>time</dt><dd>\(time.element(event.time)) (stored as <code>\(escape(event.time))</code>)</dd>\n"
+        for (term, value) in [("event id", event.eventID), ("actor", event.actor), ("action", event.action), ("subject", event.subject)] {
             html += "<dt>\(term)</dt><dd><code>\(escape(value))</code></dd>\n"
         }
         html += "<dt>detail</dt><dd class=\"detail\"><code>\(escape(event.detail))</code></dd>\n"

@@ -10,7 +10,7 @@ struct ConsoleOverviewPage {
     let device: Device
     let overview: ConsoleOverview
     let integrity: String
-    let now: Date
+    let time: ConsoleTime
 
     func render() -> String {
         ConsoleChrome.document(title: "FacePay console — overview", heading: "Overview", device: device, current: .overview,
@@ -46,7 +46,7 @@ struct ConsoleOverviewPage {
         <label for="period-to">To</label> <input id="period-to" name="to" size="22" placeholder="2026-12-08T00:00:00Z" value="\(custom ? escape(period.end.rfc3339) : "")">
         <button type="submit">Show</button>
         </form>
-        <p class="note">\(Self.timeElement(period.start)) to \(Self.timeElement(period.end)), by \(period.bucketSeconds == ConsoleOverview.Period.hour ? "hour" : "day").</p>
+        <p class="note">\(time.element(period.start)) to \(time.element(period.end)), by \(period.bucketSeconds == ConsoleOverview.Period.hour ? "hour" : "day").</p>
         </section>
 
         """
@@ -99,7 +99,7 @@ struct ConsoleOverviewPage {
         svg += "</svg>\n"
         var table = "<details><summary>The chart's numbers</summary>\n<table id=\"chart-table\"><thead><tr><th scope=\"col\">\(period.bucketSeconds == ConsoleOverview.Period.hour ? "Hour" : "Day") (UTC)</th><th scope=\"col\" class=\"number\">Approved</th><th scope=\"col\" class=\"number\">Declined</th></tr></thead><tbody>\n"
         for bucket in overview.buckets {
-            table += "<tr><td>\(Self.timeElement(bucket.start))</td><td class=\"number\">\(bucket.approved)</td><td class=\"number\">\(bucket.declined)</td></tr>\n"
+            table += "<tr><td>\(time.element(bucket.start))</td><td class=\"number\">\(bucket.approved)</td><td class=\"number\">\(bucket.declined)</td></tr>\n"
         }
         table += "</tbody></table></details>\n"
         return "<section id=\"chart\" aria-labelledby=\"chart-heading\"><h2 id=\"chart-heading\">Approvals and declines over time</h2>\n\(svg)\(table)</section>\n"
@@ -143,12 +143,6 @@ struct ConsoleOverviewPage {
             html += "<td class=\"number\">\(terminal.total)</td><td class=\"number\">\(terminal.declined)</td><td class=\"number\">\(rate)</td></tr>\n"
         }
         return html + "</tbody></table></section>\n"
-    }
-
-    /// A time as UTC text; the exact instant in `datetime` and the title.
-    static func timeElement(_ date: Date) -> String {
-        let text = date.rfc3339
-        return "<time datetime=\"\(text)\" title=\"\(text)\">\(text.prefix(16).replacingOccurrences(of: "T", with: " ")) UTC</time>"
     }
 
     static func bucketLabel(_ date: Date, seconds: Int) -> String {

@@ -83,6 +83,7 @@ struct ConsolePage {
     let device: Device
     /// The integrity section, as `ConsoleRoutes.integrity` rendered it.
     let integrity: String
+    let time: ConsoleTime
     let state: ConsoleState
     let transfers: TransferPage
     /// The account the `account_id` filter names, when it exists: its balances head the table.
@@ -131,13 +132,14 @@ struct ConsolePage {
 
             """
             for transfer in transfers.transfers.map(TransferWire.init) {
-                let cells = [transfer.createdAt, transfer.transferID, transfer.kind, transfer.debitAccountID, transfer.creditAccountID]
-                html += "<tr class=\"transfer\">" + cells.map(cell).joined()
+                let cells = [transfer.transferID, transfer.kind, transfer.debitAccountID, transfer.creditAccountID]
+                html += "<tr class=\"transfer\"><td>\(time.element(transfer.createdAt))</td>" + cells.map(cell).joined()
                 // Major units for people; the exact minor units (what the API and CSV carry) on hover.
                 let money = Currency(transfer.currency).map { Money(amountMinor: transfer.amount, currency: $0).formatted } ?? String(transfer.amount)
                 html += "<td class=\"number amount\" title=\"\(transfer.amount) minor units\">\(escape(money))</td>" + cell(transfer.currency)
-                html += [transfer.paymentID, transfer.deviceID, transfer.merchantID, transfer.pendingTransferID, transfer.expiresAt]
+                html += [transfer.paymentID, transfer.deviceID, transfer.merchantID, transfer.pendingTransferID]
                     .map { cell($0 ?? "") }.joined()
+                html += "<td>\(transfer.expiresAt.map(time.element) ?? "")</td>"
                 html += "</tr>\n"
             }
             html += "</tbody>\n</table>\n"
@@ -191,7 +193,7 @@ struct ConsolePage {
             """
             for event in events.events {
                 html += "<tr class=\"event\"><td class=\"number\"><a href=\"/console/events/\(event.seq)\" title=\"The event, its link to the one before, and verify up to here\">\(event.seq)</a></td>"
-                html += [event.time, event.actor, event.action, event.subject].map(cell).joined()
+                html += "<td>\(time.element(event.time))</td>" + [event.actor, event.action, event.subject].map(cell).joined()
                 html += "<td class=\"detail\"><code>\(escape(event.detail))</code></td>"
                 html += "<td title=\"\(escape(event.hash))\"><code>\(escape(String(event.hash.prefix(Self.hashPrefixLength))))…</code></td></tr>\n"
             }

@@ -20,6 +20,7 @@ struct ConsoleRoutes {
     let counts: (any AuditCountStore)?
     let queries: AuditorQueries
     let clock: any WallClock
+    let time: ConsoleTime
 
     /// No script, style only inline, nothing loaded from anywhere: whatever slipped into a value
     /// could not run even if escaping failed. Exactly the policy the console's contract names.
@@ -53,7 +54,7 @@ struct ConsoleRoutes {
         }
         let proof = try await receipts?.proof(from: nil, event: seq)
         let verification: String?? = verify ? .some(try await AuditChain.firstBreak(in: reader, through: seq)) : nil
-        let html = ConsoleEventPage(device: device, integrity: try await integrity(), event: event,
+        let html = ConsoleEventPage(device: device, integrity: try await integrity(), time: time, event: event,
                                     previous: page.count == 2 ? page.first : nil, proof: proof, verification: verification).render()
         return Self.htmlResponse(html)
     }
@@ -71,7 +72,7 @@ struct ConsoleRoutes {
         // The events written since the last view are folded first (their number, not the ledger's, is the cost).
         try await AuditCounts.catchUp(counts, reader: reader, eventsMax: Self.overviewFoldMax)
         let overview = ConsoleOverview(period: period, rows: try await counts.auditCounts(firstHour: period.firstHour, lastHour: period.lastHour))
-        let page = ConsoleOverviewPage(device: device, overview: overview, integrity: try await integrity(), now: clock.now())
+        let page = ConsoleOverviewPage(device: device, overview: overview, integrity: try await integrity(), time: time)
         return Self.htmlResponse(page.render())
     }
 
@@ -128,7 +129,7 @@ struct ConsoleRoutes {
         var account: Account?
         if let accountID = transferQuery.accountID { account = try await reader.account(id: accountID) }
         let page = ConsolePage(
-            device: device, integrity: integrity, state: ConsoleState(parameters: parameters),
+            device: device, integrity: integrity, time: time, state: ConsoleState(parameters: parameters),
             transfers: transfers, account: account,
             events: try await reader.auditEvents(eventQuery), eventsFromTail: eventsFromTail)
         return Self.htmlResponse(page.render())

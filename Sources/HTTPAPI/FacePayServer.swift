@@ -187,7 +187,7 @@ public struct FacePayServer: Sendable {
         }
         let queries = AuditorQueries(limits: settings.limits)
         AuditorRoutes(reader: backend.reader, receipts: receipts, queries: queries).register(on: router)
-        ConsoleRoutes(reader: backend.reader, receipts: receipts, counts: backend.counts, queries: queries, clock: clock).register(on: router)
+        ConsoleRoutes(reader: backend.reader, receipts: receipts, counts: backend.counts, queries: queries, clock: clock, time: ConsoleTime(zone: settings.consoleTimeZone)).register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()
         api = Application(

@@ -1,4 +1,5 @@
 import FacePayCore
+import Foundation
 import Payments
 
 /// Everything `facepay serve` needs to listen: addresses, certificate paths, bounds.
@@ -19,6 +20,8 @@ public struct ServerSettings: Sendable {
     public var auditSigningKeyPath: String?
     /// Create the key file when it is missing (development; `--production` never does).
     public var createAuditSigningKey = false
+    /// The time zone the console shows on hover beside UTC (`--console-time-zone`).
+    public var consoleTimeZone = TimeZone.current
     /// Checkpoints signed at an interval and written to witnesses; nil: on demand only.
     public var auditWitness: AuditWitnessService.Settings?
 

@@ -38,7 +38,7 @@ public struct AuditSigningKeys: Sendable {
     public static func parse(_ text: String, source: String) throws -> AuditSigningKeys {
         let lines = try KeyFile.parse(text, source: source, codePrefix: codePrefix)
         guard !lines.isEmpty else {
-            throw FacePayError(.internalFailure, code: "\(codePrefix)_missing", detail: "no audit signing key in \(source)")
+            throw FacePayError(.internalFailure, code: "\(codePrefix)_missing", detail: "no audit signing key in \(source); create one with `facepay audit key --rotate` (or set \(environmentVariable))")
         }
         return AuditSigningKeys(keys: try lines.map { line in
             do {

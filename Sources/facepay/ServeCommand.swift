@@ -123,6 +123,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Also send each periodic checkpoint to syslog (AUTHPRIV) (env FACEPAY_AUDIT_WITNESS_SYSLOG=1).")
     var auditWitnessSyslog = false
 
+    @Option(help: "Time zone the console shows on hover beside UTC, an IANA name such as Europe/Berlin (env FACEPAY_CONSOLE_TIME_ZONE; default the server's).")
+    var consoleTimeZone: String?
+
     static let logLevels = Logger.Level.allCases.map(\.rawValue)
 
     // Retention of short-lived rows (parsed in ServeCommand+Retention.swift).
@@ -162,6 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
             let ops = try address(opsListen, flag: "ops-listen", variable: "FACEPAY_OPS_LISTEN", default: "127.0.0.1:9090", reader)
             let retention = try retentionSettings(reader)
             let witness = try witnessSettings(reader)
+            let zone = try consoleZone(reader)
             let postgresLocation = try data.postgresLocation()
             if let postgresLocation, isProduction { try postgresLocation.checkProduction() }
             // SQLite: the data directory's file, opened (and migrated) now. PostgreSQL: opened
@@ -194,6 +198,7 @@ struct ServeCommand: AsyncParsableCommand {
             settings.auditSigningKeyPath = auditSigningKey ?? data.auditSigningKeyPath
             settings.createAuditSigningKey = !isProduction
             settings.auditWitness = witness
+            settings.consoleTimeZone = zone
             // Certificates first: a misconfigured listener is the likeliest production mistake. (In
             // development the files are made below, with the devices, and checked there.)
             if isProduction { _ = try FacePayServer.tlsConfiguration(settings) }
@@ -238,6 +243,15 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["code": .string(error.code)])
             throw CommandFailure(message: "\(error.detail) [\(error.code)]")
         }
+    }
+
+    /// The console's hover time zone: an IANA name, else the server's own.
+    func consoleZone(_ reader: SettingsReader) throws -> TimeZone {
+        guard let name = consoleTimeZone ?? reader.text("FACEPAY_CONSOLE_TIME_ZONE") else { return .current }
+        guard let zone = TimeZone(identifier: name) else {
+            throw SettingsReader.invalid(consoleTimeZone == nil ? "FACEPAY_CONSOLE_TIME_ZONE" : "--console-time-zone", name, expected: "an IANA time zone such as Europe/Berlin")
+        }
+        return zone
     }
 
     /// The periodic checkpoints and their witnesses; nil when the interval is 0.

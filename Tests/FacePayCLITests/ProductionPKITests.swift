@@ -17,6 +17,15 @@ struct ProductionPKITests {
         let data = directory.appendingPathComponent("data").path
         #expect(try await binary.run(["devices", "add", "--data-dir", data, "--role", "terminal", "--id", "T-PROD-1", "--merchant", "M-1"], in: directory).status == 0)
 
+        // Production creates no audit signing key: it refuses to start without one, naming the command that makes it.
+        let keyless = try await binary.run(["serve", "--production", "--data-dir", data, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"], in: directory, environment: [
+            "FACEPAY_TLS_CERT": "pki/server.pem", "FACEPAY_TLS_KEY": "pki/server.key", "FACEPAY_CLIENT_CA": "pki/device-ca.pem",
+            "FACEPAY_TEMPLATE_KEY": "k-prod-1 \(Data((0..<32).map { UInt8($0) }).base64EncodedString())",
+        ])
+        #expect(keyless.status != 0)
+        #expect(keyless.stderr.contains("audit_signing_key_missing") && keyless.stderr.contains("facepay audit key --rotate"), "\(keyless.stderr)")
+        #expect(try await binary.run(["audit", "key", "--rotate", "--data-dir", data], in: directory).status == 0)
+
         // A payment whose face evidence names dlib's model (the documented example, re-labelled).
         let document = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("Sources/HTTPAPI/openapi.json"))) as? [String: Any]
         let examples = (document?["components"] as? [String: Any])?["examples"] as? [String: Any]

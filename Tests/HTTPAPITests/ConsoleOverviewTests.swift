@@ -104,3 +104,17 @@ struct ConsoleOverviewTests {
         }
     }
 }
+
+@Suite("console times")
+struct ConsoleTimeTests {
+    @Test("UTC on the page, the console's zone on hover, the instant in datetime; unparseable text stays escaped text")
+    func times() throws {
+        let time = ConsoleTime(zone: try #require(TimeZone(secondsFromGMT: 5_400)))
+        let date = try #require(Date.parseRFC3339("2026-12-07T23:30:00.000Z"))
+        #expect(time.local(date) == "2026-12-08 01:00:00 GMT+0130 (UTC+01:30)")
+        #expect(time.element(date) == #"<time datetime="2026-12-07T23:30:00.000Z" title="2026-12-08 01:00:00 GMT+0130 (UTC+01:30)">2026-12-07 23:30:00 UTC</time>"#)
+        #expect(time.element("<b>") == "&lt;b&gt;")
+        let west = ConsoleTime(zone: try #require(TimeZone(secondsFromGMT: -3 * 3_600)))
+        #expect(west.local(date).hasSuffix("(UTC-03:00)"))
+    }
+}

@@ -18,7 +18,7 @@ struct ConsoleTests {
 
         /// The transfer ids of the table's rows, in page order.
         var transferIDs: [String] {
-            html.matches(of: /<tr class="transfer"><td>[^<]*<\/td><td>([^<]*)<\/td>/).map { String($0.output.1) }
+            html.matches(of: /<tr class="transfer"><td><time [^>]*>[^<]*<\/time><\/td><td>([^<]*)<\/td>/).map { String($0.output.1) }
         }
 
         var eventSeqs: [Int] {
