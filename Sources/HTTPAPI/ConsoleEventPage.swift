@@ -31,7 +31,7 @@ struct ConsoleEventPage {
         html += recomputed == event.hash ? "<span class=\"ok\" id=\"hash-check\">recomputed: matches</span>" : "<span class=\"bad\" id=\"hash-check\">recomputed: <code>\(escape(recomputed))</code> — does not match</span>"
         html += "</dd>\n<dt>previous</dt><dd>"
         if event.seq > 1 {
-            html += "<a id=\"previous-event\" href=\"/console/events/\(event.seq - 1)\">event \(event.seq - 1)</a>, "
+            html += "<a id=\"previous-event\" href=\"/console/events/\(event.seq - 1)\">event \(event.seq - 1)</a>\(previous == nil ? " (missing from the log)" : ""), "
         }
         html += "prev_hash <code>\(escape(event.prevHash))</code> "
         html += linked ? "<span class=\"ok\" id=\"link-check\">links to it</span>" : "<span class=\"bad\" id=\"link-check\">does not link to it</span>"

@@ -48,14 +48,16 @@ struct ConsoleRoutes {
             throw FacePayError.invalidField("seq", "must be an event's seq, 1 or more")
         }
         let verify = parameters["verify"] == "1"
-        let page = try await reader.auditEvents(AuditEventQuery(afterSeq: max(0, seq - 2), limit: seq == 1 ? 1 : 2)).events
-        guard let event = page.last, event.seq == seq else {
+        // The event and the one before it (which a tampered log may lack: the page then says so).
+        let page = try await reader.auditEvents(AuditEventQuery(afterSeq: max(0, seq - 2), limit: 2)).events
+        guard let event = page.first(where: { $0.seq == seq }) else {
             throw FacePayError(.notFound, code: "not_found", detail: "no audit event \(seq)")
         }
+        let previous = page.first { $0.seq == seq - 1 }
         let proof = try await receipts?.proof(from: nil, event: seq)
         let verification: String?? = verify ? .some(try await AuditChain.firstBreak(in: reader, through: seq)) : nil
         let html = ConsoleEventPage(device: device, integrity: try await integrity(), time: time, event: event,
-                                    previous: page.count == 2 ? page.first : nil, proof: proof, verification: verification).render()
+                                    previous: previous, proof: proof, verification: verification).render()
         return Self.htmlResponse(html)
     }
 
@@ -115,13 +117,14 @@ struct ConsoleRoutes {
             limit: try parse("events_limit", as: "limit", parameters) { try queries.limit($0, defaultLimit: nil) })
         // The overview's links name a period: its events start there too.
         eventQuery.since = transferQuery.since
+        eventQuery.until = transferQuery.until
 
         let integrity = try await integrity()
         let head = try await reader.auditHead() ?? AuditHead.genesis
         // Landing on the console shows what happened lately. The store pages forward only, so
         // with an action filter the list starts at the first event (finding the newest matching
         // events would mean scanning the log).
-        let eventsFromTail = eventQuery.afterSeq == nil && eventQuery.action == nil && eventQuery.since == nil
+        let eventsFromTail = eventQuery.afterSeq == nil && eventQuery.action == nil && eventQuery.since == nil && eventQuery.until == nil
         if eventsFromTail {
             eventQuery.afterSeq = max(0, head.seq - Int64(eventQuery.limit))
         }

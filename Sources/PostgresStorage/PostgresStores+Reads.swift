@@ -105,6 +105,10 @@ extension PostgresStores: DeviceRegistry, AuditReader, StoreHealth {
             bindings.append(LedgerIdentifier.lowerBound(.event, at: since))
             conditions.append("event_id >= $\(bindings.count)")
         }
+        if let until = query.until {
+            bindings.append(LedgerIdentifier.lowerBound(.event, at: until))
+            conditions.append("event_id < $\(bindings.count)")
+        }
         if let action = query.action {
             bindings.append(action)
             conditions.append("action = $\(bindings.count)")

@@ -53,6 +53,10 @@ public enum AuditLog {
             conditions.append("event_id >= ?")
             _ = arguments.append(contentsOf: [LedgerIdentifier.lowerBound(.event, at: since)])
         }
+        if let until = query.until {
+            conditions.append("event_id < ?")
+            _ = arguments.append(contentsOf: [LedgerIdentifier.lowerBound(.event, at: until)])
+        }
         if let action = query.action {
             conditions.append("action = ?")
             _ = arguments.append(contentsOf: [action])

@@ -60,16 +60,22 @@ public enum AuditCounts {
 
     public static func hour(of date: Date) -> String { hour(of: Timestamp.text(date)) }
 
+    /// Longest label and actor kept (the table's CHECK): a longer one is cut, so no value can
+    /// stop the fold.
+    static let textCharactersMax = 64
+
     /// The increments `events` add.
     public static func increments(_ events: [AuditEvent]) -> [AuditCountKey: Int64] {
+        func clamp(_ text: String) -> String { text.count <= textCharactersMax ? text : String(text.prefix(textCharactersMax)) }
         var result: [AuditCountKey: Int64] = [:]
         for event in events where countedActions.contains(event.action) {
             let hour = hour(of: event.time)
             let detail = (try? JSONSerialization.jsonObject(with: Data(event.detail.utf8))) as? [String: Any] ?? [:]
             let label = event.action == "payment.declined" ? (detail["decline_code"] as? String ?? "") : ""
-            result[AuditCountKey(hour: hour, action: event.action, label: label, actor: event.actor), default: 0] += 1
+            let actor = clamp(event.actor)
+            result[AuditCountKey(hour: hour, action: event.action, label: clamp(label), actor: actor), default: 0] += 1
             for check in detail["liveness_failed_checks"] as? [String] ?? [] {
-                result[AuditCountKey(hour: hour, action: livenessCheckFailed, label: check, actor: event.actor), default: 0] += 1
+                result[AuditCountKey(hour: hour, action: livenessCheckFailed, label: clamp(check), actor: actor), default: 0] += 1
             }
         }
         return result

@@ -61,12 +61,15 @@ public struct AuditEventQuery: Sendable, Equatable {
     /// Only events after this seq (the previous page's `nextCursor`).
     public var afterSeq: Int64?
     public var limit: Int
+    /// Only events before this time (the console's period links).
+    public var until: Date?
 
-    public init(since: Date? = nil, action: String? = nil, afterSeq: Int64? = nil, limit: Int = 100) {
+    public init(since: Date? = nil, action: String? = nil, afterSeq: Int64? = nil, limit: Int = 100, until: Date? = nil) {
         self.since = since
         self.action = action
         self.afterSeq = afterSeq
         self.limit = limit
+        self.until = until
     }
 }
 

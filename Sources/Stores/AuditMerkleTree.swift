@@ -141,6 +141,13 @@ public enum AuditMerkleTree {
 
         public init() {}
 
+        /// The accumulator of a log of `size` leaves, from the hashes of its perfect subtrees,
+        /// largest first (`AuditTree.accumulator(size:)` reads them).
+        init(size: Int64, subtrees: [(level: Int, hash: Data)]) {
+            self.size = size
+            self.subtrees = subtrees
+        }
+
         public mutating func append(leafHash: Data) {
             var carry = (level: 0, hash: leafHash)
             while let last = subtrees.last, last.level == carry.level {

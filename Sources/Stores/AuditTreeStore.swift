@@ -5,9 +5,9 @@ import Foundation
 /// subtrees, so that a proof reads O(log² n) rows instead of the whole log.
 ///
 /// The stored nodes are a cache derived from the events: anyone who can write the database can
-/// rewrite them, as they can rewrite the events, and nothing trusts them — a proof or a root
-/// built from a wrong node fails against a checkpoint signed before (which is what receipts are
-/// for), and `audit verify --receipts` recomputes every root from the events themselves.
+/// rewrite them, as they can rewrite the events. So nothing is checked against them alone: a
+/// running server compares their root with the root of the events it verified before it signs
+/// (`VerifiedLog`), and `audit verify --receipts` recomputes every root from the events.
 public protocol AuditTreeStore: Sendable {
     /// The chain hashes (64 hex characters) of the events with seq in `seqs`, in seq order;
     /// fewer when the log is shorter.
@@ -85,6 +85,19 @@ public struct AuditTree: Sendable {
         var proof: [Data] = []
         for range in AuditMerkleTree.consistencyRanges(from: oldSize, to: newSize) { proof.append(try await hash(of: range)) }
         return proof
+    }
+
+    /// The streaming root of the first `size` leaves, from the stored tree: its perfect
+    /// subtrees, largest first (the binary digits of `size`).
+    public func accumulator(size: Int64) async throws -> AuditMerkleTree.Accumulator {
+        try await extend(toSize: size)
+        var subtrees: [(level: Int, hash: Data)] = []
+        var start: Int64 = 0
+        for level in stride(from: 62, through: 0, by: -1) where size & (Int64(1) << level) != 0 {
+            subtrees.append((level, try await hash(of: start..<start + (Int64(1) << level))))
+            start += Int64(1) << level
+        }
+        return AuditMerkleTree.Accumulator(size: size, subtrees: subtrees)
     }
 
     /// The leaf hash of the event of seq `seq`.

@@ -15,11 +15,11 @@ enum KeyFile {
     static func parse(_ text: String, source: String, codePrefix: String) throws -> [Line] {
         var lines: [Line] = []
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) ?? ""
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             if line.isEmpty { continue }
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count == 2, let bytes = Data(base64Encoded: String(parts[1])), bytes.count == 32,
-                  parts[0].utf8.count <= 32, parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                  parts[0].utf8.count <= 32, parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
                 throw FacePayError(.internalFailure, code: "\(codePrefix)_invalid",
                                    detail: "\(source) line \(index + 1): expected '<key-id> <base64 of 32 bytes>'")
             }

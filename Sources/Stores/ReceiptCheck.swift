@@ -3,9 +3,10 @@ import Foundation
 
 /// `facepay audit verify --receipts DIR`: whether the live log extends every checkpoint an
 /// auditor kept. Each receipt's signature is checked against keys the auditor trusts, then the
-/// events are read once, front to back, and the Merkle root and head hash at each receipt's size
-/// are recomputed from the events themselves (never from the stored tree nodes, which whoever
-/// rewrote an event could have rewritten too).
+/// events are read once, front to back — each must follow in seq, link to the one before and
+/// hash to its stored hash (the chain check, from the first event, trusting no stored state) —
+/// and the Merkle root and head hash at each receipt's size are recomputed from them (never from
+/// the stored tree nodes, which whoever rewrote an event could have left or rewritten).
 public enum ReceiptCheck {
     public enum Verdict: Sendable, Equatable, CustomStringConvertible {
         case extended
@@ -15,6 +16,9 @@ public enum ReceiptCheck {
         case beyondLog(logSize: Int64)
         case rootDiffers(found: String)
         case headDiffers(found: String)
+        /// The chain itself breaks at or before the receipt's size (an event edited without
+        /// recomputing the hashes, one missing, a link broken).
+        case chainBroken(String)
 
         public var description: String {
             switch self {
@@ -25,6 +29,7 @@ public enum ReceiptCheck {
             case .beyondLog(let size): "the live log has only \(size) events: it was cut"
             case .rootDiffers(let found): "the live log's Merkle root at this size is \(found): an event at or before it was rewritten"
             case .headDiffers(let found): "the live log's head hash at this size is \(found): an event at or before it was rewritten"
+            case .chainBroken(let why): "the live log's chain breaks before this size: \(why)"
             }
         }
     }
@@ -40,7 +45,7 @@ public enum ReceiptCheck {
 
     /// The verdict on every receipt, ordered by tree size (then name), unreadable ones first.
     public static func check(_ files: [(name: String, data: Data)], trusted: [AuditPublicKey],
-                             store: any AuditTreeStore) async throws -> [Result] {
+                             reader: any AuditReader) async throws -> [Result] {
         var results: [Result] = []
         var pending: [(name: String, checkpoint: AuditCheckpoint)] = []
         for file in files.sorted(by: { $0.name < $1.name }) {
@@ -72,21 +77,25 @@ public enum ReceiptCheck {
         }
         judge(upTo: 0)
         let largest = pending.last?.checkpoint.treeSize ?? 0
-        while accumulator.size < largest {
-            let first = accumulator.size + 1
-            let hashes = try await store.auditEventHashes(first...min(largest, first + pageSize - 1))
-            if hashes.isEmpty { break }
-            for hex in hashes {
-                guard let bytes = Hex.data(hex), bytes.count == 32 else {
-                    throw FacePayError(.internalFailure, code: "audit_tree_bad_hash", detail: "audit event \(accumulator.size + 1)'s hash is not 64 hex characters")
+        var broken: String?
+        reading: while accumulator.size < largest {
+            let page = try await reader.auditEvents(AuditEventQuery(afterSeq: accumulator.size, limit: Int(min(pageSize, largest - accumulator.size))))
+            if page.events.isEmpty { break }
+            for event in page.events {
+                let seq = accumulator.size + 1
+                broken = AuditChain.problem(with: event, seq: seq, previousHash: headHash)
+                guard broken == nil, let bytes = Hex.data(event.hash), bytes.count == 32 else {
+                    broken = broken ?? "audit event \(seq)'s hash is not 64 hex characters"
+                    break reading
                 }
                 accumulator.append(leafHash: AuditMerkleTree.leafHash(eventHash: Data(bytes)))
-                headHash = hex
+                headHash = event.hash
                 judge(upTo: accumulator.size)
             }
         }
         for (name, checkpoint) in pending[next...] {
-            results.append(Result(name: name, checkpoint: checkpoint, verdict: .beyondLog(logSize: accumulator.size)))
+            results.append(Result(name: name, checkpoint: checkpoint,
+                                  verdict: broken.map { .chainBroken($0) } ?? .beyondLog(logSize: accumulator.size)))
         }
         return results
     }

@@ -33,7 +33,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Re-check every event and transfer, not only those after the last verified state.")
     var full = false
 
-    @Option(help: "Also check the live log against every receipt (saved checkpoint, *.json) in this folder.")
+    @Option(help: "Also check the live log against every receipt in this folder: *.json (one checkpoint each) and *.jsonl (a witness file, one per line).")
     var receipts: String?
 
     @Option(help: "The public keys receipts must be signed with, '<key-id> <base64>' lines as `facepay audit key` prints them (default: the keys of the signing key file).")
@@ -70,25 +70,37 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         if !ok { throw ExitCode.failure }
     }
 
+    /// The largest witness file (`*.jsonl`) read: about 150,000 checkpoints.
+    static let witnessFileBytesMax = 64 << 20
+
     /// Prints a line per receipt of `folder`; false when any is not extended by the live log.
     func checkReceipts(in folder: String) async throws -> Bool {
         let trusted = try CommandErrors.run {
             if let trustedKeys {
                 return try AuditPublicKey.parse(try String(contentsOfFile: trustedKeys, encoding: .utf8), source: trustedKeys)
             }
+            print("note: trusting the public halves of the signing key file \(data.auditSigningKeyPath); an auditor passes --trusted-keys with the keys they kept")
             return try AuditSigningKeys.load(path: data.auditSigningKeyPath, createIfMissing: false).publicKeys
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }
         var files: [(name: String, data: Data)] = []
-        for name in names {
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() {
             let url = URL(fileURLWithPath: folder).appendingPathComponent(name)
-            // A receipt is small; a huge file is not one and is not read whole.
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-            files.append((name, size <= AuditCheckpoint.fileBytesMax ? (try Data(contentsOf: url)) : Data()))
+            if name.hasSuffix(".json") {
+                // A receipt is small; a huge file is not one and is not read whole.
+                files.append((name, size <= AuditCheckpoint.fileBytesMax ? (try Data(contentsOf: url)) : Data()))
+            } else if name.hasSuffix(".jsonl") {
+                // A witness file: one receipt per line.
+                guard size <= Self.witnessFileBytesMax else {
+                    throw CommandFailure(message: "\(name) is larger than \(Self.witnessFileBytesMax) bytes; split it")
+                }
+                let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
+                for (index, line) in lines.enumerated() { files.append(("\(name):\(index + 1)", Data(line.utf8))) }
+            }
         }
         let receiptFiles = files
         let results = try await CommandErrors.run {
-            try await withAuditStores(data) { stores in try await ReceiptCheck.check(receiptFiles, trusted: trusted, store: stores) }
+            try await withAuditStores(data) { stores in try await ReceiptCheck.check(receiptFiles, trusted: trusted, reader: stores) }
         }
         let failed = results.filter { $0.verdict != .extended }
         for result in results {

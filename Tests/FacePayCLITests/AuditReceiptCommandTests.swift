@@ -48,6 +48,16 @@ import Testing
         #expect(altered.stdout.contains("the first is altered.json"), "\(altered.stdout)")
         try FileManager.default.removeItem(at: receipts.appendingPathComponent("altered.json"))
 
+        // A witness file: one receipt per line, each judged on its own.
+        let witness = directory.appendingPathComponent("witness")
+        try FileManager.default.createDirectory(at: witness, withIntermediateDirectories: true)
+        let line = first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Data((line + "\n" + line.replacingOccurrences(of: #""tree_size":"#, with: #""tree_size":9"#) + "\n").utf8)
+            .write(to: witness.appendingPathComponent("checkpoints.jsonl"))
+        let witnessed = try await binary.run(["audit", "verify", "--receipts", witness.path, "--trusted-keys", trusted.path] + data, in: directory)
+        #expect(witnessed.status != 0)
+        #expect(witnessed.stdout.contains("RECEIPT ok checkpoints.jsonl:1") && witnessed.stdout.contains("RECEIPT FAILED checkpoints.jsonl:2"), "\(witnessed.stdout)")
+
         // Trusting only the first key: the receipt signed after the rotation is not trusted.
         let firstKeyOnly = created.stdout
         try Data(firstKeyOnly.utf8).write(to: trusted)

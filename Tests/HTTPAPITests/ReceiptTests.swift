@@ -3,6 +3,7 @@ import Logging
 import Payments
 import Foundation
 @testable import HTTPAPI
+@testable import Storage
 import Stores
 import Testing
 
@@ -66,6 +67,34 @@ struct ReceiptTests {
             let page = try await ConsoleTests.get(auditor, "/console")
             #expect(page.link(id: "save-receipt") == "/v1/audit/checkpoint")
             #expect(page.html.contains(#"<code id="checkpoint-size">"#))
+        }
+    }
+
+    @Test("a running server signs no checkpoint of a log rewritten under it, even with every later hash recomputed")
+    func noSignatureOverARewrite() async throws {
+        try await TestServer.with { server in
+            let (terminal, _, kiosk, auditor) = try server.cast()
+            try await ConsoleTests.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
+            _ = try await Self.checkpoint(auditor)
+            // The insider rewrites event 2's actor and recomputes every later hash and link.
+            try await server.database.pool.write { db in
+                try db.execute(sql: "DROP TRIGGER audit_events_no_update")
+                let events = try AuditLog.events(db, AuditEventQuery(limit: 1_000)).events
+                var previous = events[0].hash
+                for event in events.dropFirst() {
+                    let rewritten = AuditEvent(seq: event.seq, eventID: event.eventID, time: event.time,
+                                               actor: event.seq == 2 ? "operator" : event.actor, action: event.action,
+                                               subject: event.subject, detail: event.detail, prevHash: previous, hash: "")
+                    let hash = AuditChain.hash(prevHash: previous, canonicalForm: rewritten.canonicalForm)
+                    try db.execute(sql: "UPDATE audit_events SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                                   arguments: [rewritten.actor, previous, hash, event.seq])
+                    previous = hash
+                }
+            }
+            let refused = try await auditor.send(.GET, "/v1/audit/checkpoint")
+            #expect(refused.status == 503)
+            #expect(try refused.json()["code"] as? String == "audit_log_inconsistent")
+            #expect(try await auditor.send(.GET, "/v1/audit/proof?from=1").status == 503)
         }
     }
 

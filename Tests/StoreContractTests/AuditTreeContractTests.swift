@@ -103,7 +103,7 @@ struct AuditTreeContractTests {
 
             let after = try await receipt()
             let results = try await ReceiptCheck.check([("1-early.json", early), ("2-before.json", before), ("3-after.json", after)],
-                                                       trusted: keys.publicKeys, store: stores.tree)
+                                                       trusted: keys.publicKeys, reader: stores.audit)
             let verdicts = Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0.verdict) })
             #expect(verdicts["1-early.json"] == .extended)
             if case .rootDiffers = verdicts["2-before.json"] {} else { Issue.record("the rewrite went unnoticed: \(String(describing: verdicts["2-before.json"]))") }
@@ -115,11 +115,25 @@ struct AuditTreeContractTests {
             let head = try #require(try await stores.audit.auditHead())
             let foreign = try stranger.sign(treeSize: head.seq, rootHash: try await tree.root(size: head.seq), headHash: head.hash, now: Date()).json
             let refused = try await ReceiptCheck.check([("forged.json", Data(forged.utf8)), ("foreign.json", foreign), ("junk.json", Data("{}".utf8))],
-                                                       trusted: keys.publicKeys, store: stores.tree)
+                                                       trusted: keys.publicKeys, reader: stores.audit)
             let refusedVerdicts = Dictionary(uniqueKeysWithValues: refused.map { ($0.name, $0.verdict) })
             #expect(refusedVerdicts["forged.json"] == .badSignature)
             #expect(refusedVerdicts["foreign.json"] == .unknownKey(stranger.current.id))
             #expect(refusedVerdicts["junk.json"] == .notAReceipt)
+
+            // An edit that does not recompute the hash breaks the chain itself: a receipt past it is refused.
+            let last = try #require(try await stores.audit.auditHead()).seq
+            let edit = "UPDATE audit_events SET subject = 'rewritten' WHERE seq = \(last)"
+            switch backend {
+            case .sqlite: try await stores.tamper("DROP TRIGGER audit_events_no_update; " + edit)
+            case .postgres:
+                try await stores.tamper("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete")
+                try await stores.tamper(edit)
+            }
+            let edited = try await ReceiptCheck.check([("after.json", after), ("early.json", early)], trusted: keys.publicKeys, reader: stores.audit)
+            let editedVerdicts = Dictionary(uniqueKeysWithValues: edited.map { ($0.name, $0.verdict) })
+            #expect(editedVerdicts["early.json"] == .extended)
+            if case .chainBroken = editedVerdicts["after.json"] {} else { Issue.record("the edit went unnoticed: \(String(describing: editedVerdicts["after.json"]))") }
         }
     }
 }
