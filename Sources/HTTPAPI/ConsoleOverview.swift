@@ -21,7 +21,7 @@ struct ConsoleOverview {
 
         /// Parses `period`, `from`, `to` of the overview's query (400 naming the parameter).
         static func parse(_ query: [String: String], values: AuditorQueries, now: Date) throws -> Period {
-            let midnight = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / Double(day)).rounded(.down) * Double(day))
+            let midnight = rounded(now, to: day, .down)
             switch query["period"] ?? "today" {
             case "", "today":
                 return Period(kind: .today, start: midnight, end: midnight + Double(day), bucketSeconds: hour)
@@ -31,7 +31,7 @@ struct ConsoleOverview {
                 guard let from = try values.date(query, "from"), let to = try values.date(query, "to") else {
                     throw FacePayError.invalidField("from", "and 'to' are required for a custom period")
                 }
-                let start = floorHour(from), end = ceilHour(to)
+                let start = rounded(from, to: hour, .down), end = rounded(to, to: hour, .up)
                 guard start < end else { throw FacePayError.invalidField("to", "must be after 'from'") }
                 guard end.timeIntervalSince(start) <= Double(customDaysMax * day) else {
                     throw FacePayError.invalidField("to", "a custom period is at most \(customDaysMax) days")
@@ -40,17 +40,16 @@ struct ConsoleOverview {
                     return Period(kind: .custom, start: start, end: end, bucketSeconds: hour)
                 }
                 // By day: whole UTC days around the hours asked for.
-                let firstDay = floorDay(start)
-                return Period(kind: .custom, start: firstDay, end: firstDay + ceilDays(end.timeIntervalSince(firstDay)), bucketSeconds: day)
+                return Period(kind: .custom, start: rounded(start, to: day, .down), end: rounded(end, to: day, .up), bucketSeconds: day)
             default:
                 throw FacePayError.invalidField("period", "must be today, 7d or custom")
             }
         }
 
-        static func floorHour(_ date: Date) -> Date { Date(timeIntervalSince1970: (date.timeIntervalSince1970 / Double(hour)).rounded(.down) * Double(hour)) }
-        static func ceilHour(_ date: Date) -> Date { Date(timeIntervalSince1970: (date.timeIntervalSince1970 / Double(hour)).rounded(.up) * Double(hour)) }
-        static func floorDay(_ date: Date) -> Date { Date(timeIntervalSince1970: (date.timeIntervalSince1970 / Double(day)).rounded(.down) * Double(day)) }
-        static func ceilDays(_ seconds: TimeInterval) -> TimeInterval { (seconds / Double(day)).rounded(.up) * Double(day) }
+        /// `date` rounded down or up to a whole number of `seconds` since the epoch (UTC hours, days).
+        static func rounded(_ date: Date, to seconds: Int, _ rule: FloatingPointRoundingRule) -> Date {
+            Date(timeIntervalSince1970: (date.timeIntervalSince1970 / Double(seconds)).rounded(rule) * Double(seconds))
+        }
 
         var firstHour: String { AuditCounts.hour(of: start) }
         var lastHour: String { AuditCounts.hour(of: end - 1) }

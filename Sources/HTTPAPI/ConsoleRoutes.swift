@@ -54,9 +54,10 @@ struct ConsoleRoutes {
             throw FacePayError(.notFound, code: "not_found", detail: "no audit event \(seq)")
         }
         let previous = page.first { $0.seq == seq - 1 }
+        // The proof's checkpoint is the one the page shows: one signature per view.
         let proof = try await receipts?.proof(from: nil, event: seq)
         let verification: String?? = verify ? .some(try await AuditChain.firstBreak(in: reader, through: seq)) : nil
-        let html = ConsoleEventPage(device: device, integrity: try await integrity(), time: time, event: event,
+        let html = ConsoleEventPage(device: device, integrity: try await integrity(checkpoint: proof?.checkpoint).html, time: time, event: event,
                                     previous: previous, proof: proof, verification: verification).render()
         return Self.htmlResponse(html)
     }
@@ -74,18 +75,21 @@ struct ConsoleRoutes {
         // The events written since the last view are folded first (their number, not the ledger's, is the cost).
         try await AuditCounts.catchUp(counts, reader: reader, eventsMax: Self.overviewFoldMax)
         let overview = ConsoleOverview(period: period, rows: try await counts.auditCounts(firstHour: period.firstHour, lastHour: period.lastHour))
-        let page = ConsoleOverviewPage(device: device, overview: overview, integrity: try await integrity(), time: time)
+        let page = ConsoleOverviewPage(device: device, overview: overview, integrity: try await integrity().html, time: time)
         return Self.htmlResponse(page.render())
     }
 
-    /// The badge, the head and a signed checkpoint, as every console page shows them.
-    func integrity() async throws -> String {
+    /// The badge, the head and a signed checkpoint (`checkpoint`, else one signed now), as every
+    /// console page shows them; the head too, for the page's own use.
+    func integrity(checkpoint: AuditCheckpoint? = nil) async throws -> (html: String, head: AuditHead) {
         // Verified on every view, so the badge is computed now, not cached from before a
         // tampering — incrementally: only what was written since the last verified state (the
         // state advances only when nothing was wrong, so a red badge stays red).
         let report = try await reader.verifyIntegrity(newSinceLastRun: Self.problemsShownMax)
         let head = try await reader.auditHead() ?? AuditHead.genesis
-        return ConsoleChrome.integritySection(report: report, head: head, checkpoint: try await receipts?.checkpoint())
+        var shown = checkpoint
+        if shown == nil { shown = try await receipts?.checkpoint() }
+        return (ConsoleChrome.integritySection(report: report, head: head, checkpoint: shown), head)
     }
 
     static func htmlResponse(_ html: String) -> Response {
@@ -119,8 +123,7 @@ struct ConsoleRoutes {
         eventQuery.since = transferQuery.since
         eventQuery.until = transferQuery.until
 
-        let integrity = try await integrity()
-        let head = try await reader.auditHead() ?? AuditHead.genesis
+        let (integrity, head) = try await integrity()
         // Landing on the console shows what happened lately. The store pages forward only, so
         // with an action filter the list starts at the first event (finding the newest matching
         // events would mean scanning the log).

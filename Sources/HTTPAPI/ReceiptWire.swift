@@ -3,8 +3,9 @@ import Foundation
 import Payments
 import Stores
 
-/// `GET /v1/audit/keys`: every audit signing key's public half, the current (signing) one last.
-struct AuditKeysWire: Encodable {
+/// `GET /v1/audit/keys` (and `facepay audit key --json`): every audit signing key's public half,
+/// the current (signing) one last.
+public struct AuditKeysWire: Encodable {
     struct Key: Encodable {
         let keyID: String
         /// Base64 of the 32-byte Ed25519 public key.
@@ -20,7 +21,7 @@ struct AuditKeysWire: Encodable {
 
     let keys: [Key]
 
-    init(_ keys: [AuditPublicKey]) {
+    public init(_ keys: [AuditPublicKey]) {
         self.keys = keys.enumerated().map { index, key in
             Key(keyID: key.id, publicKey: key.bytes.base64EncodedString(), current: index == keys.count - 1)
         }

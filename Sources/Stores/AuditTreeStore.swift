@@ -100,11 +100,6 @@ public struct AuditTree: Sendable {
         return AuditMerkleTree.Accumulator(size: size, subtrees: subtrees)
     }
 
-    /// The leaf hash of the event of seq `seq`.
-    public func leafHash(seq: Int64) async throws -> Data {
-        try await hashes(level: 0, seq - 1..<seq)[0]
-    }
-
     /// MTH of the leaves in `range`, split as RFC 9162 splits; every piece it reads is a perfect
     /// subtree.
     func hash(of range: Range<Int64>) async throws -> Data {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FacePayCore
 import Foundation
+import HTTPAPI
 import Payments
 import PostgresStorage
 import Storage
@@ -37,10 +38,9 @@ struct AuditKeyCommand: AsyncParsableCommand {
             return try AuditSigningKeys.load(path: path, createIfMissing: false)
         }
         if json {
-            let lines = keys.publicKeys.enumerated().map { index, key in
-                "{\"current\":\(index == keys.keys.count - 1),\"key_id\":\"\(key.id)\",\"public_key\":\"\(key.bytes.base64EncodedString())\"}"
-            }
-            print("{\"keys\":[\(lines.joined(separator: ","))]}")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(AuditKeysWire(keys.publicKeys)), as: UTF8.self))
         } else {
             print("# FacePay audit signing keys (Ed25519 public keys) of \(path); the last one signs")
             for key in keys.publicKeys { print(key.line) }
