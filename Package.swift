@@ -56,6 +56,7 @@ let package = Package(
                 .embedInCode("0008_replay_sightings.sql"),
                 .embedInCode("0009_audit_tree.sql"),
                 .embedInCode("0010_audit_counts.sql"),
+                .embedInCode("0011_audit_event_keys.sql"),
             ],
             swiftSettings: strict),
         // The compact pass's inner loop, built for several instruction sets and picked at run time
@@ -117,6 +118,7 @@ let package = Package(
                 .embedInCode("Migrations/0009_gallery_change_captures.sql"),
                 .embedInCode("Migrations/0010_audit_tree.sql"),
                 .embedInCode("Migrations/0011_audit_counts.sql"),
+                .embedInCode("Migrations/0012_audit_event_keys.sql"),
             ],
             swiftSettings: strict),
         .target(

@@ -110,6 +110,22 @@ with sync_playwright() as playwright:
     page.wait_for_load_state()
     devices_shown = {cell.inner_text() for cell in page.locator("tr.transfer td:nth-child(9)").all()}
     check(devices_shown == {terminal}, f"the terminal row lists only {terminal}'s transfers ({devices_shown})")
+    actors_shown = [cell.inner_text() for cell in page.locator("tr.event a.actor").all()]
+    check(actors_shown and set(actors_shown) == {terminal}, f"and only {terminal}'s audit events ({len(actors_shown)} rows)")
+
+    # The Customer filter of the audit events, typed into the form: that customer's events, as the API lists them.
+    enrolments = auditor.request.get(f"{base}/v1/audit/events?{urlencode({'action': 'customer.enrolled'})}").json()["events"]
+    customer = enrolments[0]["subject"]
+    api_events = auditor.request.get(f"{base}/v1/audit/events?{urlencode({'customer_id': customer, 'limit': 1000})}").json()["events"]
+    page.goto(f"{base}/console/ledger")
+    page.get_by_label("Customer").fill(customer)
+    page.get_by_label("Customer").press("Enter")
+    page.wait_for_load_state()
+    seqs = [int(cell.inner_text()) for cell in page.locator("tr.event td:first-child a").all()]
+    check(seqs == [event["seq"] for event in api_events][:100] and seqs,
+          f"the Customer filter lists {customer}'s {len(seqs)} events, as the API does")
+    check(page.locator("tr.event td:nth-child(4)").first.inner_text() == "customer.enrolled", "starting with the enrolment")
+    shot(page, "6-customer-events")
 
     # A bar of the chart leads to its hour's transfers.
     page.goto(f"{base}/console")
@@ -132,7 +148,7 @@ with sync_playwright() as playwright:
     # The keyboard reaches the navigation and the filters.
     page.keyboard.press("Tab")
     check(page.evaluate("document.activeElement.tagName") == "A", "Tab focuses the first link")
-    for label in ["Account", "Action"]:
+    for label in ["Account", "Device", "Action", "Customer"]:
         check(page.get_by_label(label).count() >= 1, f"the filter '{label}' has a label")
 
     # An event page; verify up to here.

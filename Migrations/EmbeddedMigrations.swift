@@ -13,5 +13,6 @@ public enum EmbeddedMigrations {
         ("0008_replay_sightings.sql", PackageResources._008_replay_sightings_sql),
         ("0009_audit_tree.sql", PackageResources._009_audit_tree_sql),
         ("0010_audit_counts.sql", PackageResources._010_audit_counts_sql),
+        ("0011_audit_event_keys.sql", PackageResources._011_audit_event_keys_sql),
     ]
 }

@@ -22,7 +22,8 @@ struct AuditorQueries {
     func auditEventQuery(_ request: Request) throws -> AuditEventQuery {
         let query = Self.parameters(request)
         return AuditEventQuery(since: try date(query, "since"), action: try identifier(query, "action"),
-                               afterSeq: try cursor(query), limit: try limit(query, defaultLimit: nil))
+                               afterSeq: try cursor(query), limit: try limit(query, defaultLimit: nil), until: try date(query, "until"),
+                               actor: try identifier(query, "actor"), customerID: try identifier(query, "customer_id"))
     }
 
     /// The query string as a dictionary (the first value wins when a name repeats).

@@ -11,12 +11,15 @@ import Stores
 struct AuditorRoutes {
     let reader: any AuditReader
     let receipts: AuditReceipts?
+    /// The counts and the event filters' index (`actor`, `customer_id`).
+    let counts: (any AuditCountStore)?
     let queries: AuditorQueries
 
     func register(on router: Router<FacePayRequestContext>) {
         let reader = reader
         let queries = queries
         let receipts = receipts
+        let events = AuditEventReads(reader: reader, counts: counts)
         let auditor = router.group("v1").add(middleware: RequireRoleMiddleware(.auditor))
 
         auditor.get("ledger/transfers") { request, _ in
@@ -38,7 +41,7 @@ struct AuditorRoutes {
             return try JSONBody.response(AccountWire(account))
         }
         auditor.get("audit/events") { request, _ in
-            let page = try await reader.auditEvents(try queries.auditEventQuery(request))
+            let page = try await events.page(try queries.auditEventQuery(request))
             return try JSONBody.response(AuditEventPageWire(events: page.events.map(AuditEventWire.init),
                                                             nextCursor: page.nextCursor.map(String.init)))
         }

@@ -41,11 +41,16 @@ enum HTMLEscaping {
 struct ConsoleState {
     /// The filters of `/v1/ledger/transfers`, in the order links spell them.
     static let transferFilterNames = ["account_id", "merchant_id", "device_id", "payment_id", "since", "until"]
+    /// The filters both tables apply: the device (a transfer's, an event's actor) and the period,
+    /// so a terminal's or a period's link from the overview shows its rows in both.
+    static let sharedNames = ["device_id", "since", "until"]
     /// `order`: `newest` (the default) or `oldest` first.
     static let transferNames = transferFilterNames + ["limit", "cursor", "order"]
+    static let transferOwnNames = transferNames.filter { !sharedNames.contains($0) }
     /// The event list has its own names so both tables page independently on one page.
-    static let eventNames = ["action", "events_limit", "events_cursor"]
+    static let eventNames = ["action", "customer_id", "events_limit", "events_cursor"]
     static let allNames = transferNames + eventNames
+    static let cursorNames = ["cursor", "events_cursor"]
 
     /// Only the names the console knows; anything else in the query string is dropped from links.
     let values: [String: String]
@@ -61,6 +66,11 @@ struct ConsoleState {
         var merged = values
         for (name, value) in changes { merged[name] = value }
         return Self.link(path: "/console/ledger", names: Self.allNames, values: merged) + (fragment.map { "#" + $0 } ?? "")
+    }
+
+    /// `/console/ledger?…` without `names`.
+    func consoleLink(removing names: [String], fragment: String? = nil) -> String {
+        consoleLink(Dictionary(uniqueKeysWithValues: names.map { ($0, nil) }), fragment: fragment)
     }
 
     /// The CSV export of exactly the filtered transfers: filters only, no page size or cursor,
@@ -97,23 +107,33 @@ struct ConsolePage {
 
     func render() -> String {
         ConsoleChrome.document(title: "FacePay ledger console", heading: "Ledger", device: device, current: .ledger,
-                               body: integrity + transfersSection() + eventsSection())
+                               body: integrity + sharedFilters() + transfersSection() + eventsSection())
     }
 
     // MARK: Sections
 
+    /// The device and the period, which filter both tables; a change starts both lists again.
+    private func sharedFilters() -> String {
+        var html = "<section id=\"filters\">\n<h2>Device and period</h2>\n<p class=\"note\">For both tables below.</p>\n"
+        html += "<form method=\"get\" action=\"/console/ledger\">\n"
+        html += textInput("device_id", label: "Device", placeholder: "T-DEV-1")
+        html += textInput("since", label: "Since", placeholder: "2026-01-31T00:00:00Z")
+        html += textInput("until", label: "Until", placeholder: "2026-02-01T00:00:00Z")
+        html += hiddenInputs(ConsoleState.allNames.filter { !ConsoleState.sharedNames.contains($0) && !ConsoleState.cursorNames.contains($0) })
+        html += "<button type=\"submit\">Filter</button> <a href=\"\(escape(state.consoleLink(removing: ConsoleState.sharedNames + ConsoleState.cursorNames)))\">Clear</a>\n"
+        return html + "</form>\n</section>\n"
+    }
+
     private func transfersSection() -> String {
         var html = "<section id=\"transfers\">\n<h2>Transfers</h2>\n"
         html += "<form method=\"get\" action=\"/console/ledger#transfers\">\n"
-        for (name, label) in [("account_id", "Account"), ("merchant_id", "Merchant"), ("device_id", "Device"), ("payment_id", "Payment")] {
+        for (name, label) in [("account_id", "Account"), ("merchant_id", "Merchant"), ("payment_id", "Payment")] {
             html += textInput(name, label: label, placeholder: nil)
         }
-        html += textInput("since", label: "Since", placeholder: "2026-01-31T00:00:00Z")
-        html += textInput("until", label: "Until", placeholder: "2026-02-01T00:00:00Z")
         html += textInput("limit", label: "Per page", placeholder: "100", size: 5)
         // A new filter starts the transfer list again, but keeps the event list where it was.
-        html += hiddenInputs(ConsoleState.eventNames)
-        html += "<button type=\"submit\">Filter</button> <a href=\"\(escape(state.consoleLink(Dictionary(uniqueKeysWithValues: ConsoleState.transferNames.map { ($0, nil) }), fragment: "transfers")))\">Clear</a>\n"
+        html += hiddenInputs(ConsoleState.sharedNames + ConsoleState.eventNames)
+        html += "<button type=\"submit\">Filter</button> <a href=\"\(escape(state.consoleLink(removing: ConsoleState.transferOwnNames, fragment: "transfers")))\">Clear</a>\n"
         html += "</form>\n"
         let oldestFirst = state["order"] == "oldest"
         html += "<p class=\"note\">\(oldestFirst ? "Oldest" : "Newest") first. <a id=\"transfers-order\" href=\"\(escape(state.consoleLink(["order": oldestFirst ? nil : "oldest", "cursor": nil], fragment: "transfers")))\">\(oldestFirst ? "Newest" : "Oldest") first</a></p>\n"
@@ -172,14 +192,17 @@ struct ConsolePage {
         var html = "<section id=\"events\">\n<h2>Audit events</h2>\n"
         html += "<form method=\"get\" action=\"/console/ledger#events\">\n"
         html += textInput("action", label: "Action", placeholder: "payment.approved")
+        html += textInput("customer_id", label: "Customer", placeholder: "cus_…")
         html += textInput("events_limit", label: "Per page", placeholder: "100", size: 5)
         html += hiddenInputs(ConsoleState.transferNames)
-        html += "<button type=\"submit\">Filter</button> <a href=\"\(escape(state.consoleLink(Dictionary(uniqueKeysWithValues: ConsoleState.eventNames.map { ($0, nil) }), fragment: "events")))\">Clear</a>\n"
+        html += "<button type=\"submit\">Filter</button> <a href=\"\(escape(state.consoleLink(removing: ConsoleState.eventNames, fragment: "events")))\">Clear</a>\n"
         html += "</form>\n"
         if eventsFromTail {
             html += "<p class=\"note\">The newest events, oldest first. <a id=\"events-first\" href=\"\(escape(state.consoleLink(["events_cursor": "0"], fragment: "events")))\">Start from the first event</a></p>\n"
+        } else if ConsoleState.sharedNames.allSatisfy({ state[$0] == nil }) {
+            html += "<p class=\"note\">In chain order. <a id=\"events-newest\" href=\"\(escape(state.consoleLink(removing: ConsoleState.eventNames, fragment: "events")))\">Newest events</a></p>\n"
         } else {
-            html += "<p class=\"note\">In chain order. <a id=\"events-newest\" href=\"\(escape(state.consoleLink(["events_cursor": nil, "action": nil], fragment: "events")))\">Newest events</a></p>\n"
+            html += "<p class=\"note\">In chain order, within the device and period above.</p>\n"
         }
 
         if events.events.isEmpty {
@@ -193,7 +216,10 @@ struct ConsolePage {
             """
             for event in events.events {
                 html += "<tr class=\"event\"><td class=\"number\"><a href=\"/console/events/\(event.seq)\" title=\"The event, its link to the one before, and verify up to here\">\(event.seq)</a></td>"
-                html += "<td>\(time.element(event.time))</td>" + [event.actor, event.action, event.subject].map(cell).joined()
+                // The actor filters both tables by that device.
+                let actorLink = state.consoleLink(["device_id": event.actor, "cursor": nil, "events_cursor": nil], fragment: "events")
+                html += "<td>\(time.element(event.time))</td><td><a class=\"actor\" href=\"\(escape(actorLink))\">\(escape(event.actor))</a></td>"
+                html += [event.action, event.subject].map(cell).joined()
                 html += "<td class=\"detail\"><code>\(escape(event.detail))</code></td>"
                 html += "<td title=\"\(escape(event.hash))\"><code>\(escape(String(event.hash.prefix(Self.hashPrefixLength))))…</code></td></tr>\n"
             }

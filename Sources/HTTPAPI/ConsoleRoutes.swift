@@ -18,6 +18,7 @@ struct ConsoleRoutes {
     let receipts: AuditReceipts?
     /// The overview's pre-aggregated counts (nil: the overview is not served, tests of the ledger page only).
     let counts: (any AuditCountStore)?
+    var events: AuditEventReads { AuditEventReads(reader: reader, counts: counts) }
     let queries: AuditorQueries
     let clock: any WallClock
     let time: ConsoleTime
@@ -62,18 +63,11 @@ struct ConsoleRoutes {
         return Self.htmlResponse(html)
     }
 
-    /// Events folded into the counts per view at most; a larger backlog (after a long load with
-    /// nobody looking) is caught up over the next views, and the page says how far it got.
-    static let overviewFoldMax = 200_000
-
     func overview(_ request: Request, device: Device) async throws -> Response {
         let parameters = AuditorQueries.parameters(request)
         let period = try ConsoleOverview.Period.parse(parameters, values: queries, now: clock.now())
-        guard let counts else {
-            throw FacePayError(.unavailable, code: "overview_unavailable", detail: "this server keeps no overview counts")
-        }
         // The events written since the last view are folded first (their number, not the ledger's, is the cost).
-        try await AuditCounts.catchUp(counts, reader: reader, eventsMax: Self.overviewFoldMax)
+        let counts = try await events.caughtUpCounts()
         let overview = ConsoleOverview(period: period, rows: try await counts.auditCounts(firstHour: period.firstHour, lastHour: period.lastHour))
         let page = ConsoleOverviewPage(device: device, overview: overview, integrity: try await integrity().html, time: time)
         return Self.htmlResponse(page.render())
@@ -118,7 +112,9 @@ struct ConsoleRoutes {
         var eventQuery = AuditEventQuery(
             action: try queries.identifier(parameters, "action"),
             afterSeq: try parse("events_cursor", as: "cursor", parameters) { try queries.cursor($0) },
-            limit: try parse("events_limit", as: "limit", parameters) { try queries.limit($0, defaultLimit: nil) })
+            limit: try parse("events_limit", as: "limit", parameters) { try queries.limit($0, defaultLimit: nil) },
+            // The device filter is shared with the transfers (a terminal's rows in both tables).
+            actor: transferQuery.deviceID, customerID: try queries.identifier(parameters, "customer_id"))
         // The overview's links name a period: its events start there too.
         eventQuery.since = transferQuery.since
         eventQuery.until = transferQuery.until
@@ -128,6 +124,7 @@ struct ConsoleRoutes {
         // with an action filter the list starts at the first event (finding the newest matching
         // events would mean scanning the log).
         let eventsFromTail = eventQuery.afterSeq == nil && eventQuery.action == nil && eventQuery.since == nil && eventQuery.until == nil
+            && eventQuery.keys.isEmpty
         if eventsFromTail {
             eventQuery.afterSeq = max(0, head.seq - Int64(eventQuery.limit))
         }
@@ -137,7 +134,7 @@ struct ConsoleRoutes {
         let page = ConsolePage(
             device: device, integrity: integrity, time: time, state: ConsoleState(parameters: parameters),
             transfers: transfers, account: account,
-            events: try await reader.auditEvents(eventQuery), eventsFromTail: eventsFromTail)
+            events: try await events.page(eventQuery), eventsFromTail: eventsFromTail)
         return Self.htmlResponse(page.render())
     }
 

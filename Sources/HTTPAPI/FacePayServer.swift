@@ -186,7 +186,7 @@ public struct FacePayServer: Sendable {
                           keys: try AuditSigningKeySource(path: path, createIfMissing: settings.createAuditSigningKey), clock: clock)
         }
         let queries = AuditorQueries(limits: settings.limits)
-        AuditorRoutes(reader: backend.reader, receipts: receipts, queries: queries).register(on: router)
+        AuditorRoutes(reader: backend.reader, receipts: receipts, counts: backend.counts, queries: queries).register(on: router)
         ConsoleRoutes(reader: backend.reader, receipts: receipts, counts: backend.counts, queries: queries, clock: clock, time: ConsoleTime(zone: settings.consoleTimeZone)).register(on: router)
 
         let apiLogger = { var copy = logger; copy[metadataKey: "listener"] = "api"; return copy }()

@@ -16,6 +16,7 @@ enum PostgresMigrations {
         ("0009_gallery_change_captures.sql", PackageResources._009_gallery_change_captures_sql),
         ("0010_audit_tree.sql", PackageResources._010_audit_tree_sql),
         ("0011_audit_counts.sql", PackageResources._011_audit_counts_sql),
+        ("0012_audit_event_keys.sql", PackageResources._012_audit_event_keys_sql),
     ].map { Migration(fileName: $0.0, sql: String(decoding: $0.1, as: UTF8.self)) }
 
     /// The statements of a file, split at the semicolons that end them. PostgresNIO speaks the

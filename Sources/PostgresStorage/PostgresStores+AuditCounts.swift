@@ -2,7 +2,8 @@ import Foundation
 import PostgresNIO
 import Stores
 
-/// The console overview's counts (`AuditCountStore`) in `audit_hourly_counts` (migration 0011).
+/// The console overview's counts (`AuditCountStore`) in `audit_hourly_counts` (migration 0011) and
+/// the event filters' index in `audit_event_keys` (0012).
 /// Several nodes may fold at once: the cursor's compare-and-set (`seq = from`) lets one batch win,
 /// and the others re-read.
 extension PostgresStores: AuditCountStore {
@@ -12,11 +13,17 @@ extension PostgresStores: AuditCountStore {
         }
     }
 
-    public func addAuditCounts(_ increments: [AuditCountKey: Int64], cursor from: Int64, to: Int64) async throws -> Bool {
+    public func addAuditCounts(_ increments: [AuditCountKey: Int64], keys eventKeys: [AuditEventKey], cursor from: Int64, to: Int64) async throws -> Bool {
         let keys = Array(increments.keys)
         return try await database.transaction { connection in
             let moved = try await PostgresRows.all(connection, "UPDATE audit_counts_state SET seq = \(to) WHERE id = 1 AND seq = \(from) RETURNING seq") { _ in true }
             guard !moved.isEmpty else { return false }
+            if !eventKeys.isEmpty {
+                try await PostgresRows.execute(connection, """
+                    INSERT INTO audit_event_keys (kind, id, seq)
+                    SELECT * FROM unnest(\(eventKeys.map(\.kind.rawValue))::TEXT[], \(eventKeys.map(\.id))::TEXT[], \(eventKeys.map(\.seq))::BIGINT[])
+                    """)
+            }
             guard !keys.isEmpty else { return true }
             try await PostgresRows.execute(connection, """
                 INSERT INTO audit_hourly_counts (hour, action, label, actor, count)

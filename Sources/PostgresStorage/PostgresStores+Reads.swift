@@ -98,25 +98,38 @@ extension PostgresStores: DeviceRegistry, AuditReader, StoreHealth {
 
     public func auditEvents(_ query: AuditEventQuery) async throws -> AuditEventPage {
         precondition(query.limit > 0, "page size must be positive")
-        var conditions = ["seq > $1"]
+        var conditions = ["e.seq > $1"]
         var bindings = PostgresBindings()
         bindings.append(query.afterSeq ?? 0)
+        // A device or customer filter reads `audit_event_keys` (filled by `AuditCounts.catchUp`):
+        // the first key's rows, in seq order, drive the read; a second is an indexed probe.
+        var from = "audit_events e"
+        for (index, key) in query.keys.enumerated() {
+            bindings.append(key.kind.rawValue)
+            bindings.append(key.id)
+            if index == 0 {
+                from = "audit_event_keys k JOIN audit_events e ON e.seq = k.seq"
+                conditions.append("k.kind = $\(bindings.count - 1) AND k.id = $\(bindings.count) AND k.seq > $1")
+            } else {
+                conditions.append("EXISTS (SELECT 1 FROM audit_event_keys k2 WHERE k2.kind = $\(bindings.count - 1) AND k2.id = $\(bindings.count) AND k2.seq = e.seq)")
+            }
+        }
         if let since = query.since {
             bindings.append(LedgerIdentifier.lowerBound(.event, at: since))
-            conditions.append("event_id >= $\(bindings.count)")
+            conditions.append("e.event_id >= $\(bindings.count)")
         }
         if let until = query.until {
             bindings.append(LedgerIdentifier.lowerBound(.event, at: until))
-            conditions.append("event_id < $\(bindings.count)")
+            conditions.append("e.event_id < $\(bindings.count)")
         }
         if let action = query.action {
             bindings.append(action)
-            conditions.append("action = $\(bindings.count)")
+            conditions.append("e.action = $\(bindings.count)")
         }
         bindings.append(Int64(query.limit + 1))
         let sql = """
-            SELECT seq, event_id, time, actor, action, subject, detail, prev_hash, hash FROM audit_events
-            WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT $\(bindings.count)
+            SELECT e.seq, e.event_id, e.time, e.actor, e.action, e.subject, e.detail, e.prev_hash, e.hash FROM \(from)
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(query.keys.isEmpty ? "e" : "k").seq LIMIT $\(bindings.count)
             """
         let rows = try await database.read { connection in
             try await PostgresRows.all(connection, PostgresQuery(unsafeSQL: sql, binds: bindings), Self.event)

@@ -46,25 +46,39 @@ public enum AuditLog {
 
     public static func events(_ db: Database, _ query: AuditEventQuery) throws -> AuditEventPage {
         precondition(query.limit > 0, "page size must be positive")
-        var conditions = ["seq > ?"]
-        var arguments: StatementArguments = [query.afterSeq ?? 0]
+        let afterSeq = query.afterSeq ?? 0
+        var conditions = ["e.seq > ?"]
+        var arguments: StatementArguments = [afterSeq]
+        // A device or customer filter reads `audit_event_keys` (filled by `AuditCounts.catchUp`):
+        // the first key's rows, in seq order, drive the read; a second is an indexed probe.
+        var from = "audit_events e"
+        for (index, key) in query.keys.enumerated() {
+            if index == 0 {
+                from = "audit_event_keys k JOIN audit_events e ON e.seq = k.seq"
+                conditions.append("k.kind = ? AND k.id = ? AND k.seq > ?")
+                _ = arguments.append(contentsOf: [key.kind.rawValue, key.id, afterSeq])
+            } else {
+                conditions.append("EXISTS (SELECT 1 FROM audit_event_keys k2 WHERE k2.kind = ? AND k2.id = ? AND k2.seq = e.seq)")
+                _ = arguments.append(contentsOf: [key.kind.rawValue, key.id])
+            }
+        }
         if let since = query.since {
             // Event ids sort by time: the UNIQUE index on event_id finds the start.
-            conditions.append("event_id >= ?")
+            conditions.append("e.event_id >= ?")
             _ = arguments.append(contentsOf: [LedgerIdentifier.lowerBound(.event, at: since)])
         }
         if let until = query.until {
-            conditions.append("event_id < ?")
+            conditions.append("e.event_id < ?")
             _ = arguments.append(contentsOf: [LedgerIdentifier.lowerBound(.event, at: until)])
         }
         if let action = query.action {
-            conditions.append("action = ?")
+            conditions.append("e.action = ?")
             _ = arguments.append(contentsOf: [action])
         }
         _ = arguments.append(contentsOf: [query.limit + 1])
         let rows = try Row.fetchAll(db, sql: """
-            SELECT seq, event_id, time, actor, action, subject, detail, prev_hash, hash FROM audit_events
-            WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT ?
+            SELECT e.seq, e.event_id, e.time, e.actor, e.action, e.subject, e.detail, e.prev_hash, e.hash FROM \(from)
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(query.keys.isEmpty ? "e" : "k").seq LIMIT ?
             """, arguments: arguments)
         let events = rows.prefix(query.limit).map(event(from:))
         return AuditEventPage(events: Array(events), nextCursor: rows.count > query.limit ? events.last?.seq : nil)

@@ -36,9 +36,10 @@ public struct AuditCountRow: Sendable, Equatable {
 public protocol AuditCountStore: Sendable {
     /// The seq of the last event folded into the counts.
     func auditCountsCursor() async throws -> Int64
-    /// Adds `increments` and moves the cursor from `from` to `to` in one transaction — only if the
-    /// cursor is still `from` (another node may have folded the same events); returns whether it did.
-    func addAuditCounts(_ increments: [AuditCountKey: Int64], cursor from: Int64, to: Int64) async throws -> Bool
+    /// Adds `increments` and `keys` (the event filters' index, `AuditEventKey`) and moves the cursor
+    /// from `from` to `to` in one transaction — only if the cursor is still `from` (another node may
+    /// have folded the same events); returns whether it did.
+    func addAuditCounts(_ increments: [AuditCountKey: Int64], keys: [AuditEventKey], cursor from: Int64, to: Int64) async throws -> Bool
     /// The counts of the hours from `firstHour` to `lastHour` (inclusive; "YYYY-MM-DDTHH" sorts as time).
     func auditCounts(firstHour: String, lastHour: String) async throws -> [AuditCountRow]
 }
@@ -89,11 +90,31 @@ public enum AuditCounts {
         var folded = 0
         while folded < eventsMax {
             let cursor = try await store.auditCountsCursor()
-            let page = try await reader.auditEvents(AuditEventQuery(afterSeq: cursor, limit: batch))
+            let page = try await reader.auditEvents(AuditEventQuery(afterSeq: cursor, limit: min(batch, eventsMax - folded)))
             guard let last = page.events.last else { break }
-            if try await store.addAuditCounts(increments(page.events), cursor: cursor, to: last.seq) { folded += page.events.count }
+            if try await store.addAuditCounts(increments(page.events), keys: AuditEventKey.keys(page.events), cursor: cursor, to: last.seq) {
+                folded += page.events.count
+            }
             if page.nextCursor == nil { break }
         }
         return folded
+    }
+
+    /// A page of the log: with a device or customer filter, after folding what the index lacks
+    /// (at most `eventsMax` events), so the page misses nothing written before the call. A backlog
+    /// larger than that is a 503 `audit_index_behind` (retry: each call folds more) rather than a
+    /// page that silently lacks the newest events.
+    public static func events(_ query: AuditEventQuery, counts: any AuditCountStore, reader: any AuditReader,
+                              eventsMax: Int) async throws -> AuditEventPage {
+        if !query.keys.isEmpty {
+            let head = try await reader.auditHead()?.seq ?? 0
+            try await catchUp(counts, reader: reader, eventsMax: eventsMax)
+            let cursor = try await counts.auditCountsCursor()
+            if cursor < head {
+                throw FacePayError(.unavailable, code: "audit_index_behind",
+                                   detail: "the event index is \(head - cursor) events behind the log; retry to fold more")
+            }
+        }
+        return try await reader.auditEvents(query)
     }
 }

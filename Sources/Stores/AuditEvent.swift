@@ -53,23 +53,36 @@ public struct AuditHead: Sendable, Equatable, Codable {
     public static let genesis = AuditHead(seq: 0, hash: genesisHash)
 }
 
-/// Filters for reading the log (`GET /v1/audit/events?since=&action=&cursor=`).
+/// Filters for reading the log (`GET /v1/audit/events?since=&until=&action=&actor=&customer_id=&cursor=`).
 public struct AuditEventQuery: Sendable, Equatable {
     /// Only events at or after this time.
     public var since: Date?
     public var action: String?
+    /// Only events written by this device (or `operator`, `system`), and only events about this
+    /// customer: both read through `audit_event_keys`, which `AuditCounts.catchUp` fills — read
+    /// them with `AuditCounts.events`, which catches up first.
+    public var actor: String?
+    public var customerID: String?
     /// Only events after this seq (the previous page's `nextCursor`).
     public var afterSeq: Int64?
     public var limit: Int
     /// Only events before this time (the console's period links).
     public var until: Date?
 
-    public init(since: Date? = nil, action: String? = nil, afterSeq: Int64? = nil, limit: Int = 100, until: Date? = nil) {
+    public init(since: Date? = nil, action: String? = nil, afterSeq: Int64? = nil, limit: Int = 100, until: Date? = nil,
+                actor: String? = nil, customerID: String? = nil) {
         self.since = since
         self.action = action
+        self.actor = actor
+        self.customerID = customerID
         self.afterSeq = afterSeq
         self.limit = limit
         self.until = until
+    }
+
+    /// The key filters, in the order a store joins them (the first drives the read).
+    public var keys: [(kind: AuditEventKey.Kind, id: String)] {
+        [actor.map { (AuditEventKey.Kind.actor, $0) }, customerID.map { (AuditEventKey.Kind.customer, $0) }].compactMap { $0 }
     }
 }
 

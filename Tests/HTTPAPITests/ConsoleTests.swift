@@ -21,6 +21,11 @@ struct ConsoleTests {
             html.matches(of: /<tr class="transfer"><td><time [^>]*>[^<]*<\/time><\/td><td>([^<]*)<\/td>/).map { String($0.output.1) }
         }
 
+        /// The actor of each event row, in page order.
+        var eventActors: [String] {
+            html.matches(of: /<a class="actor" href="[^"]*">([^<]*)<\/a>/).map { String($0.output.1) }
+        }
+
         var eventSeqs: [Int] {
             html.matches(of: /<tr class="event"><td class="number"><a href="\/console\/events\/\d+"[^>]*>(\d+)<\/a><\/td>/).compactMap { Int($0.output.1) }
         }
@@ -152,6 +157,52 @@ struct ConsoleTests {
             let approved = try await Self.get(auditor, "/console/ledger?action=payment.approved")
             #expect(approved.eventSeqs.count == 2)
             #expect(!approved.html.contains(">deposit.posted<") && !approved.html.contains(">customer.enrolled<"))
+        }
+    }
+
+    @Test("events filter by device and by customer, in the console and the JSON call alike; an event written after a fold is found")
+    func eventsByDeviceAndCustomer() async throws {
+        try await TestServer.with { server in
+            let (terminal, _, kiosk, auditor) = try server.cast()
+            var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
+            let jane = shoppers.person()
+            let (customerID, _) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 5000)
+            for amount in [700, 300] {
+                try #require(try await shoppers.pay(jane, terminal: terminal, amount: amount).json()["status"] as? String == "approved")
+            }
+            func events(_ query: String) async throws -> [[String: Any]] {
+                let response = try await auditor.send(.GET, "/v1/audit/events?limit=500&\(query)")
+                try #require(response.status == 200, "\(query): \(String(decoding: response.body, as: UTF8.self))")
+                return try #require(try response.json()["events"] as? [[String: Any]])
+            }
+            let all = try await events("")
+
+            // The device filter (the overview's terminal links) narrows the events too, to the
+            // terminal's own; each actor links to that device's rows.
+            let byTerminal = try await Self.get(auditor, "/console/ledger?device_id=T-1")
+            let terminalSeqs = all.filter { $0["actor"] as? String == "T-1" }.compactMap { $0["seq"] as? Int }
+            #expect(terminalSeqs.count == 2)
+            #expect(byTerminal.eventSeqs == terminalSeqs && byTerminal.eventActors == ["T-1", "T-1"])
+            #expect(byTerminal.html.contains(#"href="/console/ledger?device_id=K-1#events""#) == false, "only the terminal's rows")
+            let landing = try await Self.get(auditor, "/console/ledger")
+            #expect(landing.html.contains(#"<a class="actor" href="/console/ledger?device_id=K-1#events">K-1</a>"#))
+            #expect(try await events("actor=K-1").compactMap { $0["seq"] as? Int } == all.filter { $0["actor"] as? String == "K-1" }.compactMap { $0["seq"] as? Int })
+
+            // The customer's events: the enrolment and both payments (a deposit names the wallet).
+            let byCustomer = try await events("customer_id=\(customerID)")
+            #expect(byCustomer.compactMap { $0["action"] as? String } == ["customer.enrolled", "payment.approved", "payment.approved"])
+            let page = try await Self.get(auditor, "/console/ledger?customer_id=\(customerID)&events_limit=2")
+            #expect(page.eventSeqs == byCustomer.prefix(2).compactMap { $0["seq"] as? Int })
+            let next = try await Self.get(auditor, try #require(page.link(id: "events-next")))
+            #expect(next.eventSeqs == [try #require(byCustomer.last?["seq"] as? Int)], "paging follows the filter")
+            #expect(page.html.contains(#"name="customer_id" size="20" value="\#(customerID)""#))
+            #expect(try await events("actor=K-1&customer_id=\(customerID)").compactMap { $0["action"] as? String } == ["customer.enrolled"])
+            #expect(try await events("customer_id=cus_nobody").isEmpty)
+
+            // A payment after the last fold is in the next filtered read (the read folds first).
+            try #require(try await shoppers.pay(jane, terminal: terminal, amount: 100).json()["status"] as? String == "approved")
+            #expect(try await events("customer_id=\(customerID)").count == 4)
+            #expect(try await events("actor=T-1").count == 3)
         }
     }
 

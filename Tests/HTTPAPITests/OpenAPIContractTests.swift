@@ -308,7 +308,7 @@ struct OpenAPIContractTests {
             let queries = AuditorQueries(limits: Limits())
             IdentityRoutes().register(on: router)
             PaymentRoutes(payments: server.payments).register(on: router)
-            AuditorRoutes(reader: server.database, receipts: nil, queries: queries).register(on: router)
+            AuditorRoutes(reader: server.database, receipts: nil, counts: server.database, queries: queries).register(on: router)
             ConsoleRoutes(reader: server.database, receipts: nil, counts: server.database, queries: queries, clock: SystemWallClock(), time: ConsoleTime(zone: .current)).register(on: router)
             let registered = Set(router.routes.map { "\($0.method.rawValue) \(OpenAPIDocument.shape($0.path.description))" })
             let documented = Set(document.operations.keys)

@@ -44,4 +44,58 @@ struct AuditCountsContractTests {
             #expect(try await AuditCounts.catchUp(counts, reader: stores.audit) == 0, "nothing new, nothing read")
         }
     }
+
+    @Test("device and customer filters return exactly the events of that actor or about that customer, page by page, folded once by racing folders",
+          arguments: StoreBackend.allCases)
+    func eventFilters(_ backend: StoreBackend) async throws {
+        try await backend.with { (stores: BackendStores) async throws in
+            guard let counts = stores.audit as? any AuditCountStore else { Issue.record("the backend keeps no counts"); return }
+            let (jane, _, _) = try await Contract.enrol(stores, depositMinor: 1_000, frame: Contract.frame(device: kiosk, key: "jane"))
+            let (john, _, _) = try await Contract.enrol(stores, depositMinor: 1_000, frame: Contract.frame(device: kiosk, key: "john"))
+            for index in 0..<3 { _ = try await Contract.pay(stores, customerID: jane, amountMinor: 10, key: "jane-\(index)") }
+            _ = try await Contract.pay(stores, customerID: john, amountMinor: 10, key: "john-0")
+            let (_, declined, _) = try await Contract.pay(stores, customerID: jane, amountMinor: 1_000_000, key: "jane-big")
+            #expect(declined == "declined:insufficient_funds")
+
+            // Two folders at once, as two nodes' consoles: each key is indexed once (a second
+            // insert of the same key would fail its primary key).
+            async let first = AuditCounts.catchUp(counts, reader: stores.audit, batch: 2)
+            async let second = AuditCounts.catchUp(counts, reader: stores.audit, batch: 3)
+            _ = try await (first, second)
+
+            func read(_ query: AuditEventQuery) async throws -> [AuditEvent] {
+                try await AuditCounts.events(query, counts: counts, reader: stores.audit, eventsMax: 1_000).events
+            }
+            let all = try await stores.audit.auditEvents(AuditEventQuery(limit: 500)).events
+            let janes = try await read(AuditEventQuery(limit: 500, customerID: jane))
+            #expect(janes.map(\.action) == ["customer.enrolled", "payment.approved", "payment.approved", "payment.approved", "payment.declined"])
+            #expect(janes.allSatisfy { $0.subject == jane || $0.detail.contains(#""customer_id":"\#(jane)""#) })
+            #expect(try await read(AuditEventQuery(limit: 500, actor: kiosk)).map(\.seq) == all.filter { $0.actor == kiosk }.map(\.seq))
+            let janeAtTerminal = try await read(AuditEventQuery(limit: 500, actor: terminal, customerID: jane))
+            #expect(janeAtTerminal.map(\.seq) == janes.dropFirst().map(\.seq))
+            #expect(try await read(AuditEventQuery(action: "payment.declined", limit: 500, customerID: john)).isEmpty)
+
+            // Page by page with the cursor, two at a time: the same events in seq order.
+            var paged: [Int64] = []
+            var cursor: Int64?
+            repeat {
+                let page = try await AuditCounts.events(AuditEventQuery(afterSeq: cursor, limit: 2, customerID: jane), counts: counts,
+                                                        reader: stores.audit, eventsMax: 1_000)
+                paged += page.events.map(\.seq)
+                cursor = page.nextCursor
+            } while cursor != nil && paged.count <= janes.count
+            #expect(paged == janes.map(\.seq))
+
+            // An event written after the fold is in the next filtered read, which folds first.
+            _ = try await Contract.pay(stores, customerID: john, amountMinor: 10, key: "john-1")
+            #expect(try await read(AuditEventQuery(limit: 500, customerID: john)).map(\.action) == ["customer.enrolled", "payment.approved", "payment.approved"])
+            // A backlog past the fold's budget is an honest 503, not a page missing the newest events.
+            _ = try await Contract.pay(stores, customerID: john, amountMinor: 10, key: "john-2")
+            _ = try await Contract.pay(stores, customerID: john, amountMinor: 10, key: "john-3")
+            await #expect(throws: FacePayError.self) {
+                try await AuditCounts.events(AuditEventQuery(limit: 500, customerID: john), counts: counts, reader: stores.audit, eventsMax: 1)
+            }
+            #expect(try await read(AuditEventQuery(limit: 500, customerID: john)).count == 5)
+        }
+    }
 }
