@@ -178,7 +178,7 @@ let package = Package(
         // the Simulator's client, and make their scratch database with PostgresStorage.
         .testTarget(
             name: "FacePayCLITests",
-            dependencies: ["FacePayCore", "Simulator", "PostgresStorage", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: ["FacePayCore", "Simulator", "PostgresStorage", "Storage", "Stores", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(name: "FacePayCoreTests", dependencies: ["FacePayCore"], swiftSettings: strict),
         .testTarget(name: "BiometricsTests", dependencies: ["Biometrics", "CVectorKernels"], swiftSettings: strict),

@@ -120,8 +120,9 @@ struct ConsoleOverviewPage {
             ("customer.enrolled", "Enrolments"), ("customer.biometrics_erased", "Erasures"),
             ("customer.template_purged", "Templates purged by retention"),
             ("enrolment.liveness_failed", "Enrolments refused by liveness"), ("erasure.liveness_failed", "Erasures refused by liveness"),
+            (OperatorEvents.templateKeyRotated, "Template key rotations"), (OperatorEvents.auditKeyRotated, "Audit signing key rotations"),
         ]
-        var events = "<section id=\"events-summary\" aria-labelledby=\"events-summary-heading\" class=\"breakdown\"><h2 id=\"events-summary-heading\">Lockouts, step-ups, enrolments, erasures</h2>\n"
+        var events = "<section id=\"events-summary\" aria-labelledby=\"events-summary-heading\" class=\"breakdown\"><h2 id=\"events-summary-heading\">Lockouts, step-ups, enrolments, erasures, key rotations</h2>\n"
         events += "<table><thead><tr><th scope=\"col\">Event</th><th scope=\"col\" class=\"number\">Count</th></tr></thead><tbody>\n"
         for (action, label) in others {
             events += "<tr><td>\(label) <code>\(action)</code></td><td class=\"number\">\(countLink(overview.actions[action] ?? 0, action: action, id: "count-\(action)"))</td></tr>\n"

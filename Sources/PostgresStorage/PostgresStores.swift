@@ -148,3 +148,11 @@ extension PostgresStores: IdempotencyStore {
         try await database.read { connection in try await Self.storedResponse(connection, deviceID, key, fingerprint) }
     }
 }
+
+extension PostgresStores: OperatorAuditLog {
+    public func recordOperatorEvent(_ entry: AuditEntry, now: Date) async throws -> AuditEvent {
+        try await chainWrite { transaction in
+            try await transaction.append(actor: entry.actor, action: entry.action, subject: entry.subject, detail: entry.detail, now: now)
+        }
+    }
+}

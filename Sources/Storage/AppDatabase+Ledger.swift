@@ -25,3 +25,9 @@ extension AppDatabase {
         try pool.read { db in try LedgerStore.payment(db, id: id) }
     }
 }
+
+extension AppDatabase: OperatorAuditLog {
+    public func recordOperatorEvent(_ entry: AuditEntry, now: Date) throws -> AuditEvent {
+        try pool.write { db in try AuditLog.append(db, entry, now: now) }
+    }
+}

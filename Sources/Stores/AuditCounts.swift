@@ -47,11 +47,11 @@ public protocol AuditCountStore: Sendable {
 /// What the overview counts, and the fold from events to counts (one place for the rule).
 public enum AuditCounts {
     /// The actions counted. Payments by outcome; the lockouts and step-ups of the attempt budgets;
-    /// enrolments, erasures and retention purges; liveness failures at kiosks.
+    /// enrolments, erasures and retention purges; liveness failures at kiosks; key rotations.
     public static let countedActions: Set<String> = [
         "payment.approved", "payment.authorized", "payment.declined", "device.locked", "attempts.stepped_up",
         "customer.enrolled", "customer.biometrics_erased", "customer.template_purged",
-        "enrolment.liveness_failed", "erasure.liveness_failed",
+        "enrolment.liveness_failed", "erasure.liveness_failed", OperatorEvents.templateKeyRotated, OperatorEvents.auditKeyRotated,
     ]
     /// A pseudo-action: one count per failed liveness check named by a payment's event.
     public static let livenessCheckFailed = "liveness.check_failed"

@@ -27,15 +27,22 @@ struct AuditKeyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = data.auditSigningKeyPath
+        var previousKeyID: String?
         let keys = try CommandErrors.run {
             if rotate {
                 guard FileManager.default.fileExists(atPath: path) else {
                     try data.directory.create()
                     return try AuditSigningKeys.load(path: path, createIfMissing: true)
                 }
+                previousKeyID = try AuditSigningKeys.load(path: path, createIfMissing: false).publicKeys.last?.id
                 return try AuditSigningKeys.appendNewKey(toFileAt: path)
             }
             return try AuditSigningKeys.load(path: path, createIfMissing: false)
+        }
+        if rotate, let newKeyID = keys.publicKeys.last?.id {
+            // The key file is outside the database: the log records when the signing key changed.
+            let entry = OperatorEvents.auditKeyRotation(newKeyID: newKeyID, previousKeyID: previousKeyID)
+            try await CommandErrors.run { try await data.recordOperatorEvent(entry) }
         }
         if json {
             let encoder = JSONEncoder()

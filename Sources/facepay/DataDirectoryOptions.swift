@@ -47,6 +47,15 @@ struct DataDirectoryOptions: ParsableArguments {
         return try AppDatabase.open(path: directory.databasePath, logger: logger)
     }
 
+    /// Appends an operator's event (a key rotation) on whichever backend the options name.
+    func recordOperatorEvent(_ entry: AuditEntry) async throws {
+        if let location = try postgresLocation() {
+            _ = try await withPostgresRecords(location) { try await $0.recordOperatorEvent(entry, now: Date()) }
+        } else {
+            _ = try openDatabase().recordOperatorEvent(entry, now: Date())
+        }
+    }
+
     /// Registers a device on whichever backend the options name (409 `device_exists` when its id is taken).
     func addDevice(_ device: Device) async throws {
         if let location = try postgresLocation() {

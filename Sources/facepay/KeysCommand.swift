@@ -33,6 +33,9 @@ struct KeysCommand: AsyncParsableCommand {
                     // Write the key file first: a crash after this point leaves rows under the old
                     // key, which the file still holds, so nothing becomes unreadable.
                     let ring = try TemplateKeyRing.appendNewKey(toFileAt: path)
+                    // The file is outside the database: the log records when its key changed.
+                    try await store.recordOperatorEvent(OperatorEvents.templateKeyRotation(newKeyID: ring.current.id, previousKeyID: existing.current.id),
+                                                        now: Date())
                     // Running servers stat the key file in the transaction that seals each
                     // enrolment, so from here on they seal with the new key; resealTemplates
                     // repeats its pass until one finds nothing left under an older key.
@@ -94,7 +97,8 @@ struct KeysCommand: AsyncParsableCommand {
 
 /// The templates' key ids on whichever backend the options name. The key ring each command uses
 /// is passed to every call, so the stores' own ring is never asked.
-private func withTemplateKeyStore(_ data: DataDirectoryOptions, _ body: @Sendable (any TemplateKeyStore) async throws -> Void) async throws {
+private func withTemplateKeyStore(_ data: DataDirectoryOptions,
+                                  _ body: @Sendable (any TemplateKeyStore & OperatorAuditLog) async throws -> Void) async throws {
     if let location = try data.postgresLocation() {
         try await withPostgresRecords(location) { try await body($0) }
     } else {

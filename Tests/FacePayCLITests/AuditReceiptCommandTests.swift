@@ -1,4 +1,7 @@
+import FacePayCore
 import Foundation
+import Storage
+import Stores
 import Testing
 
 /// The auditor's receipt tools on the shell: `audit key`, `audit checkpoint --out`, and
@@ -29,6 +32,12 @@ import Testing
         #expect(rotated.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.count == 2)
         try Data(rotated.stdout.utf8).write(to: trusted)
         #expect(try await binary.run(["audit", "checkpoint", "--out", receipts.path] + data, in: directory).status == 0)
+        // The key file is outside the database; the log says when its key changed.
+        let database = try AppDatabase.open(path: DataDirectory(path: directory.appendingPathComponent("data").path).databasePath)
+        let rotations = try database.auditEvents(AuditEventQuery(action: OperatorEvents.auditKeyRotated, limit: 10)).events
+        let keyIDs = rotated.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: " ")[0]) }
+        #expect(rotations.map(\.subject) == keyIDs && rotations.map(\.actor) == ["operator", "operator"])
+        #expect(rotations.last?.detail == #"{"key_id":"\#(keyIDs[1])","previous_key_id":"\#(keyIDs[0])"}"#)
 
         let verified = try await binary.run(["audit", "verify", "--receipts", receipts.path, "--trusted-keys", trusted.path] + data, in: directory)
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")

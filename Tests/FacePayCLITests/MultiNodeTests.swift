@@ -267,6 +267,12 @@ struct MultiNodeTests {
                 let newKey = try #require(rotated.stdout.split(separator: " ").dropFirst(2).first)
                 #expect(status.stdout.contains("key ids in use: \(newKey)\n"), "\(status.stdout)")
                 #expect(status.stdout.contains("undecryptable templates: none"), "\(status.stdout)")
+                // The rotation is in the log, by the operator, naming the new key.
+                let auditor = try cluster.client("A-DEV-1", node: 1)
+                try await using([auditor]) {
+                    let events = try await auditor.send(.GET, "/v1/audit/events?action=template_key.rotated").json()["events"] as? [[String: Any]]
+                    #expect(events?.map { $0["subject"] as? String } == [String(newKey)] && events?.first?["actor"] as? String == "operator")
+                }
                 try await cluster.expectChainVerifies()
             }
         }
