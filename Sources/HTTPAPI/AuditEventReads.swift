@@ -15,6 +15,7 @@ struct AuditEventReads {
     static let foldMax = 200_000
 
     func page(_ query: AuditEventQuery) async throws -> AuditEventPage {
+        // Only the device and customer filters need the index.
         guard !query.keys.isEmpty else { return try await reader.auditEvents(query) }
         return try await AuditCounts.events(query, counts: try requireCounts(), reader: reader, eventsMax: Self.foldMax)
     }

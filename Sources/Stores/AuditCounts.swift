@@ -65,13 +65,19 @@ public enum AuditCounts {
     /// stop the fold.
     static let textCharactersMax = 64
 
-    /// The increments `events` add.
-    public static func increments(_ events: [AuditEvent]) -> [AuditCountKey: Int64] {
+    /// An event's detail as the fold reads it: parsed once, for the counts and the filters' keys
+    /// alike, and only for the events either reads it of (counted ones and payments).
+    static func foldedDetail(_ event: AuditEvent) -> [String: Any] {
+        guard countedActions.contains(event.action) || event.action.hasPrefix("payment.") else { return [:] }
+        return (try? JSONSerialization.jsonObject(with: Data(event.detail.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// The increments `events` add (`details`: their `foldedDetail`s, in the same order).
+    static func increments(_ events: [AuditEvent], details: [[String: Any]]) -> [AuditCountKey: Int64] {
         func clamp(_ text: String) -> String { text.count <= textCharactersMax ? text : String(text.prefix(textCharactersMax)) }
         var result: [AuditCountKey: Int64] = [:]
-        for event in events where countedActions.contains(event.action) {
+        for (event, detail) in zip(events, details) where countedActions.contains(event.action) {
             let hour = hour(of: event.time)
-            let detail = (try? JSONSerialization.jsonObject(with: Data(event.detail.utf8))) as? [String: Any] ?? [:]
             let label = event.action == "payment.declined" ? (detail["decline_code"] as? String ?? "") : ""
             let actor = clamp(event.actor)
             result[AuditCountKey(hour: hour, action: event.action, label: clamp(label), actor: actor), default: 0] += 1
@@ -92,7 +98,9 @@ public enum AuditCounts {
             let cursor = try await store.auditCountsCursor()
             let page = try await reader.auditEvents(AuditEventQuery(afterSeq: cursor, limit: min(batch, eventsMax - folded)))
             guard let last = page.events.last else { break }
-            if try await store.addAuditCounts(increments(page.events), keys: AuditEventKey.keys(page.events), cursor: cursor, to: last.seq) {
+            let details = page.events.map(foldedDetail)
+            if try await store.addAuditCounts(increments(page.events, details: details), keys: AuditEventKey.keys(page.events, details: details),
+                                              cursor: cursor, to: last.seq) {
                 folded += page.events.count
             }
             if page.nextCursor == nil { break }
@@ -100,20 +108,18 @@ public enum AuditCounts {
         return folded
     }
 
-    /// A page of the log: with a device or customer filter, after folding what the index lacks
-    /// (at most `eventsMax` events), so the page misses nothing written before the call. A backlog
-    /// larger than that is a 503 `audit_index_behind` (retry: each call folds more) rather than a
-    /// page that silently lacks the newest events.
+    /// A page of the log read through the filters' index (a device or customer filter), after
+    /// folding what the index lacks (at most `eventsMax` events), so the page misses nothing
+    /// written before the call. A backlog larger than that is a 503 `audit_index_behind` (retry:
+    /// each call folds more) rather than a page that silently lacks the newest events.
     public static func events(_ query: AuditEventQuery, counts: any AuditCountStore, reader: any AuditReader,
                               eventsMax: Int) async throws -> AuditEventPage {
-        if !query.keys.isEmpty {
-            let head = try await reader.auditHead()?.seq ?? 0
-            try await catchUp(counts, reader: reader, eventsMax: eventsMax)
-            let cursor = try await counts.auditCountsCursor()
-            if cursor < head {
-                throw FacePayError(.unavailable, code: "audit_index_behind",
-                                   detail: "the event index is \(head - cursor) events behind the log; retry to fold more")
-            }
+        let head = try await reader.auditHead()?.seq ?? 0
+        try await catchUp(counts, reader: reader, eventsMax: eventsMax)
+        let cursor = try await counts.auditCountsCursor()
+        if cursor < head {
+            throw FacePayError(.unavailable, code: "audit_index_behind",
+                               detail: "the event index is \(head - cursor) events behind the log; retry to fold more")
         }
         return try await reader.auditEvents(query)
     }

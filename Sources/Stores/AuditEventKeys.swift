@@ -33,25 +33,24 @@ public struct AuditEventKey: Hashable, Sendable {
     /// (its detail), or the subject of a customer's, an erasure's or a verification's event.
     /// Captures, voids, expiries and refunds name their payment, not the customer: the
     /// payment's own events carry the customer.
-    public static func keys(_ events: [AuditEvent]) -> [AuditEventKey] {
+    /// `details` are the events' parsed details (`AuditCounts.foldedDetail`), in the same order.
+    static func keys(_ events: [AuditEvent], details: [[String: Any]]) -> [AuditEventKey] {
         var keys: [AuditEventKey] = []
         keys.reserveCapacity(events.count * 2)
-        for event in events {
+        for (event, detail) in zip(events, details) {
             keys.append(AuditEventKey(kind: .actor, id: event.actor, seq: event.seq))
-            if let customer = customer(of: event), !customer.isEmpty, customer.count <= idCharactersMax {
+            if let customer = customer(of: event, detail: detail), !customer.isEmpty, customer.count <= idCharactersMax {
                 keys.append(AuditEventKey(kind: .customer, id: customer, seq: event.seq))
             }
         }
         return keys
     }
 
-    static func customer(of event: AuditEvent) -> String? {
+    static func customer(of event: AuditEvent, detail: [String: Any]) -> String? {
         if customerSubjectActions.contains(where: event.action.hasPrefix) {
             return event.subject == event.actor ? nil : event.subject
         }
-        // Only payments' details name a customer; the cheap test spares parsing every other detail.
-        guard event.action.hasPrefix("payment."), event.detail.contains("\"customer_id\"") else { return nil }
-        let detail = (try? JSONSerialization.jsonObject(with: Data(event.detail.utf8))) as? [String: Any]
-        return detail?["customer_id"] as? String
+        // Only payments' details name a customer.
+        return event.action.hasPrefix("payment.") ? detail["customer_id"] as? String : nil
     }
 }

@@ -50,11 +50,21 @@ struct ConsoleTests {
         return Page(status: Int(response.status.code), headers: response.headers, html: String(buffer: body))
     }
 
+    /// What `workload` made: the transfer ids in ledger order, the wallet, and the shopper (who
+    /// can pay again).
+    struct Workload {
+        let transferIDs: [String]
+        let walletID: String
+        let customerID: String
+        var shoppers: Shoppers
+        let shopper: SyntheticPerson
+    }
+
     /// Enrols one shopper with a deposit, tops up once, and pays twice (a small real ledger: four
-    /// transfers and their audit events). Returns the transfer ids in ledger order and the wallet.
+    /// transfers and their audit events).
     @discardableResult
     static func workload(_ server: TestServer, terminal: TestClient, kiosk: TestClient, auditor: TestClient,
-                         reference: String = "order-1") async throws -> (transferIDs: [String], walletID: String) {
+                         reference: String = "order-1") async throws -> Workload {
         var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
         let jane = shoppers.person()
         let (customerID, walletID) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 5000)
@@ -67,7 +77,8 @@ struct ConsoleTests {
             try #require(try paid.json()["status"] as? String == "approved", "\(String(decoding: paid.body, as: UTF8.self))")
         }
         let listed = try await auditor.send(.GET, "/v1/ledger/transfers").json()
-        return (try #require(listed["transfers"] as? [[String: Any]]).compactMap { $0["transfer_id"] as? String }, walletID)
+        return Workload(transferIDs: try #require(listed["transfers"] as? [[String: Any]]).compactMap { $0["transfer_id"] as? String },
+                        walletID: walletID, customerID: customerID, shoppers: shoppers, shopper: jane)
     }
 
     @Test("an auditor gets the HTML page: a green badge, the audit head, every transfer row, strict security headers")
@@ -111,7 +122,8 @@ struct ConsoleTests {
     func filtersAndPaging() async throws {
         try await TestServer.with { server in
             let (terminal, _, kiosk, auditor) = try server.cast()
-            let (transferIDs, walletID) = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
+            let workload = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
+            let (transferIDs, walletID) = (workload.transferIDs, workload.walletID)
 
             // Follow "Next page" from the first page to the end: one row each, newest first.
             var seen: [String] = []
@@ -164,12 +176,8 @@ struct ConsoleTests {
     func eventsByDeviceAndCustomer() async throws {
         try await TestServer.with { server in
             let (terminal, _, kiosk, auditor) = try server.cast()
-            var shoppers = Shoppers(server: server, seed: PaymentStoryTests.seed())
-            let jane = shoppers.person()
-            let (customerID, _) = try await shoppers.enrol(jane, kiosk: kiosk, deposit: 5000)
-            for amount in [700, 300] {
-                try #require(try await shoppers.pay(jane, terminal: terminal, amount: amount).json()["status"] as? String == "approved")
-            }
+            var workload = try await Self.workload(server, terminal: terminal, kiosk: kiosk, auditor: auditor)
+            let customerID = workload.customerID
             func events(_ query: String) async throws -> [[String: Any]] {
                 let response = try await auditor.send(.GET, "/v1/audit/events?limit=500&\(query)")
                 try #require(response.status == 200, "\(query): \(String(decoding: response.body, as: UTF8.self))")
@@ -200,7 +208,7 @@ struct ConsoleTests {
             #expect(try await events("customer_id=cus_nobody").isEmpty)
 
             // A payment after the last fold is in the next filtered read (the read folds first).
-            try #require(try await shoppers.pay(jane, terminal: terminal, amount: 100).json()["status"] as? String == "approved")
+            try #require(try await workload.shoppers.pay(workload.shopper, terminal: terminal, amount: 100).json()["status"] as? String == "approved")
             #expect(try await events("customer_id=\(customerID)").count == 4)
             #expect(try await events("actor=T-1").count == 3)
         }
