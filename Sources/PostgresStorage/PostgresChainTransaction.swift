@@ -20,20 +20,24 @@ final class PostgresChainTransaction {
     let connection: PostgresConnection
     /// The chain's last event, including those appended in this transaction so far.
     private(set) var head: AuditHead
-    private let lockedHead: AuditHead
+    /// What the head row holds in this transaction.
+    private var storedHead: AuditHead
 
-    private init(connection: PostgresConnection, head: AuditHead) {
+    /// The first statement of every chain transaction.
+    static let lockHead: PostgresQuery = "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE"
+
+    /// The transaction whose `lockHead` on `connection` answered `rows`.
+    init(connection: PostgresConnection, lockedHead rows: [PostgresRow]) throws {
+        guard let row = rows.first?.makeRandomAccess() else { throw PostgresRows.corrupt("audit_chain_head has no row") }
+        let head = AuditHead(seq: try row["seq"].decode(Int64.self), hash: try row["hash"].decode(String.self))
         self.connection = connection
         self.head = head
-        lockedHead = head
+        storedHead = head
     }
 
     /// Locks the head on `connection`, whose transaction must have just begun.
     static func begin(on connection: PostgresConnection) async throws -> PostgresChainTransaction {
-        guard let head = try await PostgresRows.first(connection, "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE", {
-            AuditHead(seq: try $0["seq"].decode(Int64.self), hash: try $0["hash"].decode(String.self))
-        }) else { throw PostgresRows.corrupt("audit_chain_head has no row") }
-        return PostgresChainTransaction(connection: connection, head: head)
+        try PostgresChainTransaction(connection: connection, lockedHead: try await connection.query(lockHead, logger: PostgresRows.logger).get().rows)
     }
 
     /// Appends one event after the head.
@@ -70,14 +74,31 @@ final class PostgresChainTransaction {
         ], rows: rows), next)
     }
 
-    func advance(to newHead: AuditHead) { head = newHead }
+    /// The head row's update to `newHead` as a statement of `PostgresRows.write` (no row when
+    /// nothing was appended): the set path writes it with its events, one round trip fewer. Call
+    /// `advance(to:stored: true)` once that statement ran.
+    func headUpdate(to newHead: AuditHead) -> (sql: (String) -> String, rows: PostgresRows.RowSet) {
+        ({ placeholder in """
+            UPDATE audit_chain_head SET seq = v.seq, hash = v.hash
+            FROM jsonb_to_recordset(\(placeholder)::jsonb) AS v(seq BIGINT, hash TEXT) WHERE audit_chain_head.id = 1
+            """ }, PostgresRows.RowSet(table: "audit_chain_head", columns: [("seq", "BIGINT"), ("hash", "TEXT")],
+                                       rows: newHead == storedHead ? [] : [[newHead.seq, newHead.hash]]))
+    }
 
-    /// Back to where the head was before a unit that was rolled back to its savepoint.
+    func advance(to newHead: AuditHead, stored: Bool = false) {
+        head = newHead
+        if stored { storedHead = newHead }
+    }
+
+    /// Back to where the head was before a unit that was rolled back to its savepoint (whose
+    /// statements never write the head row).
     func rollBack(to mark: AuditHead) { head = mark }
 
-    /// Writes the head row if events were appended; the last statement before COMMIT.
+    /// Writes the head row if events were appended since it was last written; the last statement
+    /// before COMMIT.
     func storeHead() async throws {
-        guard head != lockedHead else { return }
+        guard head != storedHead else { return }
         try await PostgresRows.execute(connection, "UPDATE audit_chain_head SET seq = \(head.seq), hash = \(head.hash) WHERE id = 1")
+        storedHead = head
     }
 }

@@ -12,8 +12,11 @@ import Synchronization
 /// (`PostgresChainTransaction`), so one batch runs at a time across the whole cluster and batches
 /// grow with load.
 ///
-/// - Each unit runs inside its own SAVEPOINT: one that throws is rolled back alone (its events
-///   taken off the head too) and its caller gets the error; the rest of the batch commits.
+/// - The batch's payments run together, as a set (`PostgresPaymentBatch`, in two flights of
+///   statements: `commitWithSet`). If the set fails, the transaction is rolled back and the batch
+///   runs again with every payment alone.
+/// - Every other unit runs inside its own SAVEPOINT: one that throws is rolled back alone (its
+///   events taken off the head too) and its caller gets the error; the rest of the batch commits.
 /// - A unit the server aborted to break a deadlock or a serialization failure runs again in a
 ///   later batch, at most `PostgresDatabase.retriesMax` times.
 /// - Each caller is answered after the COMMIT of its batch returned, so an answer means the write
@@ -117,9 +120,9 @@ final class PostgresCommitBatcher: Sendable {
     private func drain() async {
         while true {
             let batch = state.withLock { state -> [Job] in
-                // One savepoint level is the payments' set (PostgresPaymentBatch): the units'
-                // savepoints and it stay within PostgreSQL's cache of 64 subtransactions.
-                let batch = Array(state.queue.prefix(min(batchSizeMax, Self.batchSizeLimit - 1)))
+                // The units' savepoints stay within PostgreSQL's cache of 64 subtransactions (the
+                // payments' set has none).
+                let batch = Array(state.queue.prefix(min(batchSizeMax, Self.batchSizeLimit)))
                 state.queue.removeFirst(batch.count)
                 if batch.isEmpty { state.draining = false }
                 return batch
@@ -135,76 +138,128 @@ final class PostgresCommitBatcher: Sendable {
         case again(Job)
     }
 
-    /// One transaction for `batch`: the head, each unit in its savepoint, the head row, COMMIT.
+    /// One transaction for `batch`. With payments in it, the set path first (`commitWithSet`); if
+    /// that fails before its COMMIT, or without payments, the head, each unit in its savepoint,
+    /// the head row, COMMIT.
     private func commit(_ batch: [Job]) async {
-        let retriesMax = database.retriesMax
         do {
+            if batch.contains(where: { $0.payment != nil }), let outcomes = try await commitWithSet(batch) {
+                return finish(batch, outcomes)
+            }
             let outcomes = try await database.transaction { connection -> [Outcome] in
                 let transaction = try await PostgresChainTransaction.begin(on: connection)
-                var outcomes: [Outcome] = []
-                outcomes.reserveCapacity(batch.count)
-                var alone = batch.filter { $0.payment == nil }
-                let paying = batch.filter { $0.payment != nil }
-                if !paying.isEmpty {
-                    // The payments together, in a few statements; if that fails, each alone.
-                    let mark = transaction.head
-                    try await PostgresRows.execute(connection, "SAVEPOINT payments")
-                    do {
-                        let results = try await PostgresPaymentBatch.run(paying.map { $0.payment!.unit }, transaction)
-                        for (job, result) in zip(paying, results) {
-                            switch result {
-                            case .answered(let response):
-                                let answer = job.payment!.answer
-                                outcomes.append(.answered({ answer(response) }))
-                            case .failed(let error):
-                                outcomes.append(.failed(job, error))
-                            case .alone:
-                                alone.append(job)
-                            }
-                        }
-                    } catch {
-                        try await PostgresRows.execute(connection, "ROLLBACK TO SAVEPOINT payments")
-                        transaction.rollBack(to: mark)
-                        logger.warning("set-oriented payments failed; running them one by one", metadata: ["error": "\(error)"])
-                        alone += paying
-                    }
-                }
-                for job in alone {
-                    let mark = transaction.head
-                    try await PostgresRows.execute(connection, "SAVEPOINT unit")
-                    switch await job.execute(transaction) {
-                    case .success(let answer):
-                        outcomes.append(.answered(answer))
-                    case .failure(let error):
-                        // The unit's statements (and the events it put on the head) are undone; the
-                        // batch's connection is usable again.
-                        try await PostgresRows.execute(connection, "ROLLBACK TO SAVEPOINT unit")
-                        transaction.rollBack(to: mark)
-                        if PostgresDatabase.isRetryable(error) && job.attempts < retriesMax {
-                            var again = job
-                            again.attempts += 1
-                            outcomes.append(.again(again))
-                        } else {
-                            outcomes.append(.failed(job, error))
-                        }
-                    }
-                }
+                let outcomes = try await runAlone(batch, transaction)
                 try await transaction.storeHead()
                 return outcomes
             }
-            batchObserver.committed(units: batch.count)
-            var again: [Job] = []
-            for outcome in outcomes {
-                switch outcome {
-                case .answered(let answer): answer()
-                case .failed(let job, let error): job.fail(error)
-                case .again(let job): again.append(job)
-                }
-            }
-            if !again.isEmpty { _ = enqueue(again, front: true) }
+            finish(batch, outcomes)
         } catch {
             logger.error("batch failed", metadata: ["units": "\(batch.count)", "error": "\(error)"])
             for job in batch { job.fail(error) }
         }
+    }
+
+    /// The batch's payments together in a few statements (`PostgresPaymentBatch`), sent in two
+    /// flights (`PostgresPipeline`): BEGIN, the head's lock and the set's reads; then the set's
+    /// writes and — when nothing is left to run alone, the usual case — the COMMIT. Whatever the
+    /// set hands back, and the batch's other units, run after its writes, each in its savepoint.
+    ///
+    /// Returns nil, with nothing written, when the set's statements failed before the COMMIT (the
+    /// caller then runs every unit alone in a new transaction); throws when the transaction failed
+    /// after that (its callers get the error).
+    private func commitWithSet(_ batch: [Job]) async throws -> [Outcome]? {
+        let paying = batch.filter { $0.payment != nil }
+        let units = paying.map { $0.payment!.unit }
+        return try await database.client.withConnection { connection -> [Outcome]? in
+            let answers = try await PostgresPipeline.run(connection, ["BEGIN", PostgresChainTransaction.lockHead] + PostgresPaymentBatch.reads(units))
+            // Without a transaction the reads ran on their own and locked nothing that outlives them.
+            guard case .success = answers[0] else { return nil }
+            let transaction: PostgresChainTransaction
+            let plan: PostgresPaymentBatch.Plan
+            var outcomes: [Outcome] = []
+            var alone = batch.filter { $0.payment == nil }
+            do {
+                transaction = try PostgresChainTransaction(connection: connection, lockedHead: try answers[1].get().rows)
+                plan = try PostgresPaymentBatch.plan(units, reads: try answers.dropFirst(2).map { try $0.get() }, transaction)
+                for (job, result) in zip(paying, plan.results) {
+                    switch result {
+                    case .answered(let response):
+                        let answer = job.payment!.answer
+                        outcomes.append(.answered({ answer(response) }))
+                    case .failed(let error): outcomes.append(.failed(job, error))
+                    case .alone: alone.append(job)
+                    }
+                }
+                if alone.isEmpty {
+                    let written = try await PostgresPipeline.run(connection, plan.writes + ["COMMIT"])
+                    if try PostgresPipeline.committed(written.last!) { return outcomes }
+                    // A write failed and the COMMIT rolled the transaction back.
+                    for case .failure(let error) in written { throw error }
+                    throw PostgresRows.corrupt("the set's COMMIT rolled back without a failed statement")
+                }
+                for answer in try await PostgresPipeline.run(connection, plan.writes) { _ = try answer.get() }
+            } catch {
+                logger.warning("set-oriented payments failed; running them one by one", metadata: ["error": "\(error)"])
+                do {
+                    try await PostgresRows.execute(connection, "ROLLBACK")
+                } catch {
+                    // A connection that cannot end its transaction goes back to the pool closed.
+                    try? await connection.close()
+                }
+                return nil
+            }
+            transaction.advance(to: plan.head, stored: true)
+            do {
+                outcomes += try await runAlone(alone, transaction)
+                try await transaction.storeHead()
+                try await PostgresRows.execute(connection, "COMMIT")
+                return outcomes
+            } catch {
+                _ = try? await PostgresRows.execute(connection, "ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Each of `jobs` in its savepoint of `transaction`, as a unit of its own.
+    private func runAlone(_ jobs: [Job], _ transaction: PostgresChainTransaction) async throws -> [Outcome] {
+        let connection = transaction.connection
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(jobs.count)
+        for job in jobs {
+            let mark = transaction.head
+            try await PostgresRows.execute(connection, "SAVEPOINT unit")
+            switch await job.execute(transaction) {
+            case .success(let answer):
+                outcomes.append(.answered(answer))
+            case .failure(let error):
+                // The unit's statements (and the events it put on the head) are undone; the
+                // batch's connection is usable again.
+                try await PostgresRows.execute(connection, "ROLLBACK TO SAVEPOINT unit")
+                transaction.rollBack(to: mark)
+                if PostgresDatabase.isRetryable(error) && job.attempts < database.retriesMax {
+                    var again = job
+                    again.attempts += 1
+                    outcomes.append(.again(again))
+                } else {
+                    outcomes.append(.failed(job, error))
+                }
+            }
+        }
+        return outcomes
+    }
+
+    /// Answers the callers of a committed batch and queues again the units to retry.
+    private func finish(_ batch: [Job], _ outcomes: [Outcome]) {
+        batchObserver.committed(units: batch.count)
+        var again: [Job] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .answered(let answer): answer()
+            case .failed(let job, let error): job.fail(error)
+            case .again(let job): again.append(job)
+            }
+        }
+        if !again.isEmpty { _ = enqueue(again, front: true) }
     }
 }

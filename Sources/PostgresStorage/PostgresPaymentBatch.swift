@@ -4,27 +4,31 @@ import Ledger
 import PostgresNIO
 import Stores
 
-/// The payments of one batch run together: about ten statements for the whole batch instead of
-/// about twelve per payment (SCALING.md, "set-oriented batches"). Every batch is one sequence on
-/// the chain head, so statements per batch — not per payment — are what its rate is made of.
+/// The payments of one batch run together: a handful of statements for the whole batch instead
+/// of about twelve per payment, sent in two flights (SCALING.md, "set-oriented batches"). Every
+/// batch is one sequence on the chain head, so its time holding the head — not statements per
+/// payment — is what the cluster's rate is made of.
 ///
-/// Inside the batch's chain transaction, under a savepoint of its own:
+/// In the batch's chain transaction, right after the head's lock (`PostgresCommitBatcher`):
 /// 1. the stored answers of every Idempotency-Key (a stored one is answered, a key seen twice in
 ///    the batch goes alone);
 /// 2. every customer; every matched template share-locked (as one unit does: an erasure commits
-///    before or after, never in between); every wallet and merchant account `FOR UPDATE` in id
-///    order; the day's spend of the wallets with a daily limit;
+///    before or after, never in between); every wallet (named through its customer) and merchant
+///    account `FOR UPDATE` in id order; the day's spend of the wallets with a daily limit —
+///    `reads`, statements that need no earlier answer, so they are sent back to back;
 /// 3. in arrival order, in memory: the decision of the same rules (`decide`), then `respond`; a
 ///    unit whose `respond` throws fails alone and changes nothing the next units see (its effect
-///    is applied to the batch's accounts only after it answered);
-/// 4. one statement for the transfers, the accounts' counters, the payments, the events and the
-///    idempotency records (a data-modifying CTE each), then the captures' attribution.
+///    is applied to the batch's accounts only after it answered) — `plan`;
+/// 4. one statement for the transfers, the accounts' counters, the payments, the events, the
+///    idempotency records and the chain head's row (a data-modifying CTE each), then the
+///    captures' attribution: the plan's `writes`, sent with the COMMIT.
 ///
 /// A payment to a merchant with no account yet goes alone (its account is opened by the unit
-/// path, with its own event). If any statement fails, the batch rolls back to the savepoint and
-/// every payment runs alone. The set runs before the batch's other units (a deposit, an erasure
-/// that arrived in the same batch): they all arrived together and none is answered yet, so this
-/// is one of the orders a single writer could have taken; within the set, arrival order holds.
+/// path, with its own event). If any statement fails, the transaction is rolled back and every
+/// payment runs alone in a new one. The set runs before the batch's other units (a deposit, an
+/// erasure that arrived in the same batch): they all arrived together and none is answered yet,
+/// so this is one of the orders a single writer could have taken; within the set, arrival order
+/// holds.
 enum PostgresPaymentBatch {
     /// A payment as a value, for the set path.
     struct Unit: Sendable {
@@ -40,12 +44,46 @@ enum PostgresPaymentBatch {
         case alone
     }
 
-    static func run(_ units: [Unit], _ transaction: PostgresChainTransaction) async throws -> [Result] {
-        let connection = transaction.connection
+    /// The set's outcome before its writes ran: each unit's result, and the statements that write
+    /// the answered ones (the head row's update among them) to send with the COMMIT.
+    struct Plan {
+        var results: [Result]
+        var writes: [PostgresQuery]
+        /// The head after the set's events; `advance(to:stored: true)` once `writes` ran.
+        var head: AuditHead
+    }
+
+    /// What the decisions read (step 1 and 2), as statements that need no earlier answer: they go
+    /// to the server back to back after the head's lock (`PostgresPipeline`), and `plan` takes
+    /// their answers in this order. The wallets are named through their customers, and the day's
+    /// spend is read for every limited wallet of the batch on each day its payments fall in.
+    static func reads(_ units: [Unit]) -> [PostgresQuery] {
+        let customerIDs = units.map(\.payment.customerID)
+        return [
+            storedResponsesQuery(units.map(\.frame)),
+            PostgresQuery(unsafeSQL: "SELECT \(PostgresRows.customerColumns) FROM customers WHERE id = ANY($1)",
+                          binds: PostgresRows.binds(Array(Set(customerIDs)))),
+            PostgresRows.shareLockTemplatesQuery(units.map { ($0.payment.customerID, $0.payment.template.modelID) }),
+            PostgresRows.lockAccountsQuery(wallets: .ofCustomers(customerIDs),
+                                           merchants: units.map { ($0.payment.merchantID, $0.payment.amount.currency.code) }),
+        ] + days(units).map { PostgresRows.spentTodayQuery(.ofCustomers(customerIDs), now: $0) }
+    }
+
+    /// The UTC days of the truncated times the decisions use (a time in a day's last microsecond
+    /// truncates into the next day), in a fixed order.
+    private static func days(_ units: [Unit]) -> [Date] {
+        Set(units.map { UTCDay.bounds(containing: Timestamp.truncated($0.frame.now)).start }).sorted()
+    }
+
+    /// Steps 1 to 3 from the answers of `reads`, and the statements of step 4.
+    static func plan(_ units: [Unit], reads answers: [PostgresQueryResult], _ transaction: PostgresChainTransaction) throws -> Plan {
+        func rows<T>(_ index: Int, _ decode: (PostgresRandomAccessRow) throws -> T) throws -> [T] {
+            try answers[index].rows.map { try decode($0.makeRandomAccess()) }
+        }
         var results = [Result?](repeating: nil, count: units.count)
 
         // 1. Keys.
-        let stored = try await storedResponses(connection, units.map(\.frame))
+        let stored = Dictionary(try rows(0, storedResponse)) { first, _ in first }
         var keys: Set<String> = []
         var live: [Int] = []
         for (index, unit) in units.enumerated() {
@@ -64,23 +102,14 @@ enum PostgresPaymentBatch {
         }
 
         // 2. What the decisions read, locked as one unit would lock it.
-        let customers = try await customers(connection, ids: live.map { units[$0].payment.customerID })
-        let templates = try await PostgresRows.shareLockTemplates(connection, live.compactMap { index -> (String, String)? in
-            customers[units[index].payment.customerID].map { ($0.id, units[index].payment.template.modelID) }
-        })
-        var accounts = try await PostgresRows.lockAccounts(connection, walletIDs: customers.values.map(\.accountID),
-                                              merchants: live.map { (units[$0].payment.merchantID, units[$0].payment.amount.currency.code) })
+        let customers = Dictionary(try rows(1, PostgresRows.customer).map { ($0.id, $0) }) { first, _ in first }
+        let templates = Dictionary(try rows(2, PostgresRows.templateUse)) { first, _ in first }
+        var accounts = PostgresRows.accountsByID(try rows(3, PostgresRows.account))
         let merchantAccountIDs = Dictionary(accounts.values.filter { $0.kind == .merchant }.map { ("\($0.ownerID)|\($0.currency.code)", $0.id) }) { a, _ in a }
         var spent: [String: Int64] = [:]
-        let limited = Set(accounts.values.filter { $0.kind == .customerWallet && $0.dailyLimitMinor != nil }.map(\.id))
-        // The days of the truncated times the decisions use (a time in a day's last microsecond
-        // truncates into the next day).
-        for day in Set(live.map { UTCDay.bounds(containing: Timestamp.truncated(units[$0].frame.now)).start }) where !limited.isEmpty {
-            for (id, minor) in try await PostgresRows.spentToday(connection, accountIDs: limited.sorted(), now: day) {
-                spent["\(day.timeIntervalSince1970)|\(id)"] = minor
-            }
+        for (offset, day) in days(units).enumerated() {
+            for (id, minor) in try rows(4 + offset, PostgresRows.spent) { spent["\(day.timeIntervalSince1970)|\(id)"] = minor }
         }
-
         // 3. The decisions, in arrival order.
         var transfers: [Transfer] = []
         var payments: [Payment] = []
@@ -137,45 +166,39 @@ enum PostgresPaymentBatch {
             results[index] = .answered(IdempotentResponse(status: response.status, body: response.body, replayed: false))
         }
 
-        // 4. The writes: one statement (a CTE per table), then the rare ones.
+        // 4. The writes: one statement (a CTE per table, the head row's among them), then the rare
+        // ones; the caller sends them with the COMMIT.
         let (eventRows, head) = transaction.events(events)
         let counters = PostgresRows.RowSet(table: "accounts", columns: counterColumns, rows: touchedAccounts.sorted().compactMap { accounts[$0] }.map {
             [$0.id, $0.debitsPending, $0.debitsPosted, $0.creditsPending, $0.creditsPosted]
         })
         let inserts = [transferRows(transfers), paymentRows(payments), eventRows, recordRows(records)]
-        try await PostgresRows.write([({ placeholder in """
+        var writes = try PostgresRows.writeQuery([({ placeholder in """
             UPDATE accounts SET debits_pending = v.debits_pending, debits_posted = v.debits_posted,
                 credits_pending = v.credits_pending, credits_posted = v.credits_posted
             FROM jsonb_to_recordset(\(placeholder)::jsonb) AS v(\(counters.definitions)) WHERE accounts.id = v.id
-            """ }, counters)] + inserts.map { ($0.insertSQL, $0) }, connection)
-        transaction.advance(to: head)
-        try await attribute(attributions, connection)
-        for use in stale { try await PostgresStores.touchTemplate(connection, customerID: use.customerID, model: use.model, now: use.now) }
-        return results.map { $0 ?? .alone }
+            """ }, counters)] + inserts.map { ($0.insertSQL, $0) } + [transaction.headUpdate(to: head)]).map { [$0] } ?? []
+        if !attributions.isEmpty { writes.append(attributeQuery(attributions)) }
+        writes += stale.map { PostgresStores.touchTemplateQuery(customerID: $0.customerID, model: $0.model, now: $0.now) }
+        return Plan(results: results.map { $0 ?? .alone }, writes: writes, head: head)
     }
 
     static func key(_ frame: IdempotencyFrame) -> String { frame.deviceID + "\u{0}" + frame.key }
 
     // MARK: Reads
 
-    static func storedResponses(_ connection: PostgresConnection, _ frames: [IdempotencyFrame])
-        async throws -> [String: (fingerprint: String, status: Int, body: Data)] {
-        let rows = try await PostgresRows.all(connection, """
-            SELECT device_id, key, request_sha256, response_status, response_body FROM idempotency_records
-            WHERE (device_id, key) IN (SELECT * FROM unnest(\(frames.map(\.deviceID))::TEXT[], \(frames.map(\.key))::TEXT[]))
-            """) { row in
-            (try row["device_id"].decode(String.self) + "\u{0}" + row["key"].decode(String.self),
-             (try row["request_sha256"].decode(String.self), Int(try row["response_status"].decode(Int32.self)),
-              Data(try row["response_body"].decode(ByteBuffer.self).readableBytesView)))
-        }
-        return Dictionary(rows) { first, _ in first }
+    static func storedResponsesQuery(_ frames: [IdempotencyFrame]) -> PostgresQuery {
+        """
+        SELECT device_id, key, request_sha256, response_status, response_body FROM idempotency_records
+        WHERE (device_id, key) IN (SELECT * FROM unnest(\(frames.map(\.deviceID))::TEXT[], \(frames.map(\.key))::TEXT[]))
+        """
     }
 
-    static func customers(_ connection: PostgresConnection, ids: [String]) async throws -> [String: Customer] {
-        let rows = try await PostgresRows.all(connection, PostgresQuery(
-            unsafeSQL: "SELECT \(PostgresRows.customerColumns) FROM customers WHERE id = ANY($1)", binds: PostgresRows.binds(Array(Set(ids)))),
-            PostgresRows.customer)
-        return Dictionary(rows.map { ($0.id, $0) }) { first, _ in first }
+    /// A row of `storedResponsesQuery`, by `key`.
+    static func storedResponse(_ row: PostgresRandomAccessRow) throws -> (String, (fingerprint: String, status: Int, body: Data)) {
+        (try row["device_id"].decode(String.self) + "\u{0}" + row["key"].decode(String.self),
+         (try row["request_sha256"].decode(String.self), Int(try row["response_status"].decode(Int32.self)),
+          Data(try row["response_body"].decode(ByteBuffer.self).readableBytesView)))
     }
 
     // MARK: Writes
@@ -221,12 +244,11 @@ enum PostgresPaymentBatch {
         }, expressions: ["response_body": "decode(r.response_body, 'base64')"])
     }
 
-    static func attribute(_ captures: [(captureID: Int64, customerID: String)], _ connection: PostgresConnection) async throws {
-        guard !captures.isEmpty else { return }
-        try await PostgresRows.execute(connection, """
-            UPDATE replay_sightings SET customer_id = v.customer_id
-            FROM unnest(\(captures.map(\.captureID))::BIGINT[], \(captures.map(\.customerID))::TEXT[]) AS v(capture_id, customer_id)
-            WHERE replay_sightings.capture_id = v.capture_id
-            """)
+    static func attributeQuery(_ captures: [(captureID: Int64, customerID: String)]) -> PostgresQuery {
+        """
+        UPDATE replay_sightings SET customer_id = v.customer_id
+        FROM unnest(\(captures.map(\.captureID))::BIGINT[], \(captures.map(\.customerID))::TEXT[]) AS v(capture_id, customer_id)
+        WHERE replay_sightings.capture_id = v.capture_id
+        """
     }
 }

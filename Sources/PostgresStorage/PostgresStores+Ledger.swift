@@ -262,9 +262,13 @@ extension PostgresStores: PaymentLedger {
     }
 
     static func touchTemplate(_ connection: PostgresConnection, customerID: String, model: String, now: Date) async throws {
-        try await PostgresRows.execute(connection, """
-            UPDATE face_templates SET last_used_at = \(now.rfc3339)
-            WHERE customer_id = \(customerID) AND model = \(model) AND last_used_at < \(now.addingTimeInterval(-TemplateUse.resolutionSeconds).rfc3339)
-            """)
+        try await PostgresRows.execute(connection, touchTemplateQuery(customerID: customerID, model: model, now: now))
+    }
+
+    static func touchTemplateQuery(customerID: String, model: String, now: Date) -> PostgresQuery {
+        """
+        UPDATE face_templates SET last_used_at = \(now.rfc3339)
+        WHERE customer_id = \(customerID) AND model = \(model) AND last_used_at < \(now.addingTimeInterval(-TemplateUse.resolutionSeconds).rfc3339)
+        """
     }
 }
