@@ -180,7 +180,10 @@ final class PostgresCommitBatcher: Sendable {
             var alone = batch.filter { $0.payment == nil }
             do {
                 transaction = try PostgresChainTransaction(connection: connection, lockedHead: try answers[1].get().rows)
-                plan = try PostgresPaymentBatch.plan(units, reads: try answers.dropFirst(2).map { try $0.get() }, transaction)
+                var reads = try answers.dropFirst(2).map { try $0.get() }
+                let spent = try PostgresPaymentBatch.spentReads(units, reads: reads)
+                if !spent.isEmpty { reads += try await PostgresPipeline.run(connection, spent).map { try $0.get() } }
+                plan = try PostgresPaymentBatch.plan(units, reads: reads, transaction)
                 for (job, result) in zip(paying, plan.results) {
                     switch result {
                     case .answered(let response):

@@ -55,8 +55,8 @@ enum PostgresPaymentBatch {
 
     /// What the decisions read (step 1 and 2), as statements that need no earlier answer: they go
     /// to the server back to back after the head's lock (`PostgresPipeline`), and `plan` takes
-    /// their answers in this order. The wallets are named through their customers, and the day's
-    /// spend is read for every limited wallet of the batch on each day its payments fall in.
+    /// their answers in this order, then those of `spentReads`. The wallets are named through
+    /// their customers.
     static func reads(_ units: [Unit]) -> [PostgresQuery] {
         let customerIDs = units.map(\.payment.customerID)
         return [
@@ -66,7 +66,17 @@ enum PostgresPaymentBatch {
             PostgresRows.shareLockTemplatesQuery(units.map { ($0.payment.customerID, $0.payment.template.modelID) }),
             PostgresRows.lockAccountsQuery(wallets: .ofCustomers(customerIDs),
                                            merchants: units.map { ($0.payment.merchantID, $0.payment.amount.currency.code) }),
-        ] + days(units).map { PostgresRows.spentTodayQuery(.ofCustomers(customerIDs), now: $0) }
+        ]
+    }
+
+    /// The day's spend of the batch's wallets with a daily limit, on each day its payments fall
+    /// in, once `reads` answered (which wallets have a limit is only known then): none, and no
+    /// round trip, when no wallet has one.
+    static func spentReads(_ units: [Unit], reads answers: [PostgresQueryResult]) throws -> [PostgresQuery] {
+        let limited = try answers[3].rows.map { try PostgresRows.account($0.makeRandomAccess()) }
+            .filter { $0.kind == .customerWallet && $0.dailyLimitMinor != nil }.map(\.id).sorted()
+        guard !limited.isEmpty else { return [] }
+        return days(units).map { PostgresRows.spentTodayQuery(accountIDs: limited, now: $0) }
     }
 
     /// The UTC days of the truncated times the decisions use (a time in a day's last microsecond
@@ -75,7 +85,7 @@ enum PostgresPaymentBatch {
         Set(units.map { UTCDay.bounds(containing: Timestamp.truncated($0.frame.now)).start }).sorted()
     }
 
-    /// Steps 1 to 3 from the answers of `reads`, and the statements of step 4.
+    /// Steps 1 to 3 from the answers of `reads` and `spentReads`, and the statements of step 4.
     static func plan(_ units: [Unit], reads answers: [PostgresQueryResult], _ transaction: PostgresChainTransaction) throws -> Plan {
         func rows<T>(_ index: Int, _ decode: (PostgresRandomAccessRow) throws -> T) throws -> [T] {
             try answers[index].rows.map { try decode($0.makeRandomAccess()) }
@@ -107,7 +117,7 @@ enum PostgresPaymentBatch {
         var accounts = PostgresRows.accountsByID(try rows(3, PostgresRows.account))
         let merchantAccountIDs = Dictionary(accounts.values.filter { $0.kind == .merchant }.map { ("\($0.ownerID)|\($0.currency.code)", $0.id) }) { a, _ in a }
         var spent: [String: Int64] = [:]
-        for (offset, day) in days(units).enumerated() {
+        for (offset, day) in days(units).enumerated() where answers.count > 4 {
             for (id, minor) in try rows(4 + offset, PostgresRows.spent) { spent["\(day.timeIntervalSince1970)|\(id)"] = minor }
         }
         // 3. The decisions, in arrival order.

@@ -275,29 +275,22 @@ enum PostgresRows {
     /// the same query as SQLite's `LedgerRows.spentToday`), in one statement; a wallet that spent
     /// nothing is absent.
     static func spentToday(_ connection: PostgresConnection, accountIDs: [String], now: Date) async throws -> [String: Int64] {
-        Dictionary(try await all(connection, spentTodayQuery(.ids(accountIDs), now: now), spent)) { first, _ in first }
+        Dictionary(try await all(connection, spentTodayQuery(accountIDs: accountIDs, now: now), spent)) { first, _ in first }
     }
 
-    /// `spentToday` as a statement; of customers' wallets, only those with a daily limit.
-    static func spentTodayQuery(_ wallets: Wallets, now: Date) -> PostgresQuery {
+    /// `spentToday` as a statement.
+    static func spentTodayQuery(accountIDs: [String], now: Date) -> PostgresQuery {
         let day = UTCDay.bounds(containing: now)
-        let condition = switch wallets {
-        case .ids: wallets.condition("t.debit_account_id")
-        case .ofCustomers: """
-            t.debit_account_id IN (SELECT a.id FROM customers c JOIN accounts a ON a.id = c.account_id
-                                   WHERE c.id = ANY($1) AND a.daily_limit IS NOT NULL)
-            """
-        }
         return PostgresQuery(unsafeSQL: """
             SELECT t.debit_account_id AS account_id,
                    coalesce(sum(CASE p.status WHEN 'authorized' THEN p.amount_held
                                               WHEN 'approved' THEN p.amount_captured
                                               WHEN 'captured' THEN p.amount_captured ELSE 0 END), 0)::BIGINT AS spent
             FROM transfers t JOIN payments p ON p.id = t.payment_id
-            WHERE \(condition) AND t.created_at >= $2
+            WHERE t.debit_account_id = ANY($1) AND t.created_at >= $2
               AND t.created_at < $3 AND t.kind IN ('payment', 'hold')
             GROUP BY t.debit_account_id
-            """, binds: binds(wallets.ids, Timestamp.text(day.start), Timestamp.text(day.end)))
+            """, binds: binds(accountIDs, Timestamp.text(day.start), Timestamp.text(day.end)))
     }
 
     /// A row of `spentTodayQuery`: the wallet and what it spent.
