@@ -31,6 +31,11 @@ public struct Limits: Sendable, Equatable {
     /// subtransaction; PostgreSQL caches 64 per backend before every snapshot gets slower, so at
     /// most 64). The queue bound is `commitQueueMax`.
     public var postgresBatchMax: Int = 32
+    /// After a PostgreSQL batch of several units, a node waits at most this long for the callers
+    /// it just answered to send their next write before it takes a smaller batch (0: no wait, but
+    /// still one suspension). Without it, at steady load the callers split into two halves that
+    /// alternate, each batch half as full (SCALING.md, "gathering").
+    public var postgresGatherMicroseconds: Int = 200
     /// Auditor paging.
     public var pageSizeDefault: Int = 100
     public var pageSizeMax: Int = 1000
@@ -51,6 +56,7 @@ public struct Limits: Sendable, Equatable {
         }
         precondition(commitBatchMax > 0 && commitQueueMax > 0, "commit bounds must be positive")
         precondition((1...64).contains(postgresBatchMax), "a PostgreSQL batch holds 1 to 64 units")
+        precondition((0...10_000).contains(postgresGatherMicroseconds), "a PostgreSQL batch waits 0 to 10,000 µs for more units")
         precondition(pageSizeDefault > 0 && pageSizeDefault <= pageSizeMax, "need 0 < pageSizeDefault ≤ pageSizeMax")
     }
 }

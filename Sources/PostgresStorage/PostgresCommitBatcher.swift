@@ -26,6 +26,10 @@ import Synchronization
 ///   snapshots slow down, so keep it at or under 64), at most `queueDepthMax` waiting (beyond that
 ///   503 `overloaded` at once).
 ///
+/// - After a batch of several units, if fewer wait than it held, the next batch waits up to
+///   `gather` for its callers' next writes (group commit's usual gathering, as PostgreSQL's own
+///   `commit_delay`).
+///
 /// No service to run: the first submission that finds no batch in flight starts a task that
 /// commits batches until the queue is empty.
 final class PostgresCommitBatcher: Sendable {
@@ -50,6 +54,9 @@ final class PostgresCommitBatcher: Sendable {
     let database: PostgresDatabase
     let batchSizeMax: Int
     let queueDepthMax: Int
+    /// How long, at most, a batch of several waits for its callers' next writes before the next
+    /// batch is taken (`Limits.postgresGatherMicroseconds`).
+    let gather: Duration
     private let state = Mutex(State())
     private let logger: Logger
     /// Told the size of every committed batch.
@@ -58,9 +65,11 @@ final class PostgresCommitBatcher: Sendable {
     /// Units waiting for a batch (not counting the one in flight).
     var queuedCount: Int { state.withLock { $0.queue.count } }
 
-    init(database: PostgresDatabase, batchSizeMax: Int, queueDepthMax: Int, logger: Logger = Logger(label: "facepay.postgres.batcher")) {
-        precondition((1...Self.batchSizeLimit).contains(batchSizeMax) && queueDepthMax >= 1, "batch bounds out of range")
+    init(database: PostgresDatabase, batchSizeMax: Int, queueDepthMax: Int, gather: Duration = .zero,
+         logger: Logger = Logger(label: "facepay.postgres.batcher")) {
+        precondition((1...Self.batchSizeLimit).contains(batchSizeMax) && queueDepthMax >= 1 && gather >= .zero, "batch bounds out of range")
         self.database = database
+        self.gather = gather
         self.batchSizeMax = batchSizeMax
         self.queueDepthMax = queueDepthMax
         self.logger = logger
@@ -118,7 +127,12 @@ final class PostgresCommitBatcher: Sendable {
     }
 
     private func drain() async {
+        var last = 0
         while true {
+            // The callers of a batch of several were just answered; under load they write again
+            // at once. Taking the next batch now would take only those queued meanwhile, and the
+            // callers would settle into two halves alternating, each batch half as full.
+            if last > 1, queuedCount < last { try? await Task.sleep(for: gather) }
             let batch = state.withLock { state -> [Job] in
                 // The units' savepoints stay within PostgreSQL's cache of 64 subtransactions (the
                 // payments' set has none).
@@ -128,6 +142,7 @@ final class PostgresCommitBatcher: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
+            last = batch.count
             await commit(batch)
         }
     }

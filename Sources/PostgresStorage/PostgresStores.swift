@@ -26,7 +26,8 @@ public struct PostgresStores: Sendable {
         self.keyRing = keyRing
         self.nodeID = nodeID
         self.erasureJournal = erasureJournal
-        batcher = PostgresCommitBatcher(database: database, batchSizeMax: limits.postgresBatchMax, queueDepthMax: limits.commitQueueMax)
+        batcher = PostgresCommitBatcher(database: database, batchSizeMax: limits.postgresBatchMax, queueDepthMax: limits.commitQueueMax,
+                                        gather: .microseconds(limits.postgresGatherMicroseconds))
     }
 
     /// Told the size of every batch this node committed (the server's metrics).
