@@ -217,7 +217,9 @@ final class PostgresCommitBatcher: Sendable {
                 }
                 for answer in try await PostgresPipeline.run(connection, plan.writes) { _ = try answer.get() }
             } catch {
-                logger.warning("set-oriented payments failed; running them one by one", metadata: ["error": "\(error)"])
+                // The server's message and SQLSTATE, not the statement and its parameters.
+                logger.warning("set-oriented payments failed; running them one by one",
+                               metadata: ["error": "\(PostgresDatabase.translated(error))"])
                 do {
                     try await PostgresRows.execute(connection, "ROLLBACK")
                 } catch {
