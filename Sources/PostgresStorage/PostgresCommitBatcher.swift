@@ -195,10 +195,10 @@ final class PostgresCommitBatcher: Sendable {
             var alone = batch.filter { $0.payment == nil }
             do {
                 transaction = try PostgresChainTransaction(connection: connection, lockedHead: try answers[1].get().rows)
-                var reads = try answers.dropFirst(2).map { try $0.get() }
-                let spent = try PostgresPaymentBatch.spentReads(units, reads: reads)
-                if !spent.isEmpty { reads += try await PostgresPipeline.run(connection, spent).map { try $0.get() } }
-                plan = try PostgresPaymentBatch.plan(units, reads: reads, transaction)
+                var read = try PostgresPaymentBatch.Read(try answers.dropFirst(2).map { try $0.get() })
+                let spent = read.spentReads(units)
+                if !spent.isEmpty { try read.addSpent(try await PostgresPipeline.run(connection, spent).map { try $0.get() }, units) }
+                plan = try PostgresPaymentBatch.plan(units, read, transaction)
                 for (job, result) in zip(paying, plan.results) {
                     switch result {
                     case .answered(let response):

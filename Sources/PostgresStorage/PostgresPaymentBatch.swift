@@ -54,9 +54,8 @@ enum PostgresPaymentBatch {
     }
 
     /// What the decisions read (step 1 and 2), as statements that need no earlier answer: they go
-    /// to the server back to back after the head's lock (`PostgresPipeline`), and `plan` takes
-    /// their answers in this order, then those of `spentReads`. The wallets are named through
-    /// their customers.
+    /// to the server back to back after the head's lock (`PostgresPipeline`), and `Read` takes
+    /// their answers in this order. The wallets are named through their customers.
     static func reads(_ units: [Unit]) -> [PostgresQuery] {
         let customerIDs = units.map(\.payment.customerID)
         return [
@@ -69,14 +68,42 @@ enum PostgresPaymentBatch {
         ]
     }
 
-    /// The day's spend of the batch's wallets with a daily limit, on each day its payments fall
-    /// in, once `reads` answered (which wallets have a limit is only known then): none, and no
-    /// round trip, when no wallet has one.
-    static func spentReads(_ units: [Unit], reads answers: [PostgresQueryResult]) throws -> [PostgresQuery] {
-        let limited = try answers[3].rows.map { try PostgresRows.account($0.makeRandomAccess()) }
-            .filter { $0.kind == .customerWallet && $0.dailyLimitMinor != nil }.map(\.id).sorted()
-        guard !limited.isEmpty else { return [] }
-        return days(units).map { PostgresRows.spentTodayQuery(accountIDs: limited, now: $0) }
+    /// The answers of `reads`, decoded once, and then the day's spend of `spentReads`.
+    struct Read {
+        let stored: [String: (fingerprint: String, status: Int, body: Data)]
+        let customers: [String: Customer]
+        let templates: [String: String]
+        let accounts: [String: Account]
+        /// What each limited wallet spent, keyed "day|wallet".
+        private(set) var spent: [String: Int64] = [:]
+
+        init(_ answers: [PostgresQueryResult]) throws {
+            func rows<T>(_ index: Int, _ decode: (PostgresRandomAccessRow) throws -> T) throws -> [T] {
+                try answers[index].rows.map { try decode($0.makeRandomAccess()) }
+            }
+            stored = Dictionary(try rows(0, storedResponse)) { first, _ in first }
+            customers = Dictionary(try rows(1, PostgresRows.customer).map { ($0.id, $0) }) { first, _ in first }
+            templates = Dictionary(try rows(2, PostgresRows.templateUse)) { first, _ in first }
+            accounts = PostgresRows.accountsByID(try rows(3, PostgresRows.account))
+        }
+
+        /// The day's spend of the batch's wallets with a daily limit, on each day its payments
+        /// fall in (which wallets have a limit is only known once `reads` answered): none, and no
+        /// round trip, when no wallet has one. `addSpent` takes their answers.
+        func spentReads(_ units: [Unit]) -> [PostgresQuery] {
+            let limited = accounts.values.filter { $0.kind == .customerWallet && $0.dailyLimitMinor != nil }.map(\.id).sorted()
+            guard !limited.isEmpty else { return [] }
+            return days(units).map { PostgresRows.spentTodayQuery(accountIDs: limited, now: $0) }
+        }
+
+        mutating func addSpent(_ answers: [PostgresQueryResult], _ units: [Unit]) throws {
+            for (day, answer) in zip(days(units), answers) {
+                for row in answer.rows {
+                    let (id, minor) = try PostgresRows.spent(row.makeRandomAccess())
+                    spent["\(day.timeIntervalSince1970)|\(id)"] = minor
+                }
+            }
+        }
     }
 
     /// The UTC days of the truncated times the decisions use (a time in a day's last microsecond
@@ -85,20 +112,16 @@ enum PostgresPaymentBatch {
         Set(units.map { UTCDay.bounds(containing: Timestamp.truncated($0.frame.now)).start }).sorted()
     }
 
-    /// Steps 1 to 3 from the answers of `reads` and `spentReads`, and the statements of step 4.
-    static func plan(_ units: [Unit], reads answers: [PostgresQueryResult], _ transaction: PostgresChainTransaction) throws -> Plan {
-        func rows<T>(_ index: Int, _ decode: (PostgresRandomAccessRow) throws -> T) throws -> [T] {
-            try answers[index].rows.map { try decode($0.makeRandomAccess()) }
-        }
+    /// Steps 1 to 3 from what the set read, and the statements of step 4.
+    static func plan(_ units: [Unit], _ read: Read, _ transaction: PostgresChainTransaction) throws -> Plan {
         var results = [Result?](repeating: nil, count: units.count)
 
         // 1. Keys.
-        let stored = Dictionary(try rows(0, storedResponse)) { first, _ in first }
         var keys: Set<String> = []
         var live: [Int] = []
         for (index, unit) in units.enumerated() {
             let key = Self.key(unit.frame)
-            if let record = stored[key] {
+            if let record = read.stored[key] {
                 do {
                     results[index] = .answered(try PostgresStores.replay(record, key: unit.frame.key, fingerprint: unit.frame.fingerprint))
                 } catch {
@@ -112,14 +135,10 @@ enum PostgresPaymentBatch {
         }
 
         // 2. What the decisions read, locked as one unit would lock it.
-        let customers = Dictionary(try rows(1, PostgresRows.customer).map { ($0.id, $0) }) { first, _ in first }
-        let templates = Dictionary(try rows(2, PostgresRows.templateUse)) { first, _ in first }
-        var accounts = PostgresRows.accountsByID(try rows(3, PostgresRows.account))
+        let (customers, templates) = (read.customers, read.templates)
+        var accounts = read.accounts
         let merchantAccountIDs = Dictionary(accounts.values.filter { $0.kind == .merchant }.map { ("\($0.ownerID)|\($0.currency.code)", $0.id) }) { a, _ in a }
-        var spent: [String: Int64] = [:]
-        for (offset, day) in days(units).enumerated() where answers.count > 4 {
-            for (id, minor) in try rows(4 + offset, PostgresRows.spent) { spent["\(day.timeIntervalSince1970)|\(id)"] = minor }
-        }
+        var spent = read.spent
         // 3. The decisions, in arrival order.
         var transfers: [Transfer] = []
         var payments: [Payment] = []
